@@ -52,9 +52,10 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
             minus = objective()
             t.data[idx] = original
             numeric[idx] = (plus - minus) / (2 * eps)
-        error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        error = np.atleast_1d(np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric)))
+        error[np.isnan(error)] = np.inf  # a NaN on either side is a failure, not a pass
         if error.size and error.max() > 0:
-            worst = np.unravel_index(int(np.argmax(error)), t.shape)
+            worst = np.unravel_index(int(np.argmax(error)), t.shape) if t.shape else ()
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {t.shape}) at index {tuple(int(k) for k in worst)}: "
                 f"analytic {analytic[worst]:.8g} vs numeric {numeric[worst]:.8g} "

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend
 from .backend import get_array_module
-from .tensor import Function
+from .tensor import Function, unbroadcast
 
 
 # ----- arithmetic ------------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ class LogSoftmax(Function):
 class MatMul(Function):
     """a @ b with NumPy's rules: 1-D operands are promoted to matrices, batch dims broadcast.
 
-    d/da = g @ b^T,  d/db = a^T @ g  (batch dims are summed back by the engine).
+    d/da = g @ b^T,  d/db = a^T @ g, summed over the batch dims each operand was broadcast along.
     """
 
     def forward(self, a, b):
@@ -377,28 +377,21 @@ class MatMul(Function):
         self.a_shape, self.b_shape = a.shape, b.shape
         self.a = a[None, :] if a.ndim == 1 else a
         self.b = b[:, None] if b.ndim == 1 else b
-        return a @ b
+        out = self.a @ self.b
+        self.out_shape = out.shape
+        if a.ndim == 1 or b.ndim == 1:  # drop the promoted axes again
+            out = out.reshape(out.shape[:-2] + out.shape[-2:-1] * (a.ndim > 1) + out.shape[-1:] * (b.ndim > 1))
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        a, b = self.a, self.b
-        if len(self.a_shape) == 1:
-            grad = xp.expand_dims(grad, -2)
-        if len(self.b_shape) == 1:
-            grad = xp.expand_dims(grad, -1)
-        grad_a = grad @ xp.swapaxes(b, -1, -2)
-        grad_b = xp.swapaxes(a, -1, -2) @ grad
-        if len(self.a_shape) == 1:
-            grad_a = grad_a.reshape(grad_a.shape[:-2] + grad_a.shape[-1:])
-        if len(self.b_shape) == 1:
-            grad_b = grad_b.reshape(grad_b.shape[:-1])
-        return _sum_to_rank(grad_a, self.a_shape), _sum_to_rank(grad_b, self.b_shape)
-
-
-def _sum_to_rank(grad, shape):
-    """Sum the leading batch dims that a lower-rank operand was broadcast over."""
-    extra = grad.ndim - len(shape)
-    return grad.sum(axis=tuple(range(extra))) if extra > 0 else grad
+        grad = grad.reshape(self.out_shape)
+        grad_a = (grad @ xp.swapaxes(self.b, -1, -2)).reshape(
+            grad.shape[:-2] + self.a.shape[-2:])
+        grad_b = (xp.swapaxes(self.a, -1, -2) @ grad).reshape(grad.shape[:-2] + self.b.shape[-2:])
+        grad_a = unbroadcast(grad_a, self.a.shape).reshape(self.a_shape)
+        grad_b = unbroadcast(grad_b, self.b.shape).reshape(self.b_shape)
+        return grad_a, grad_b
 
 
 # ----- shape operations ------------------------------------------------------------------------------

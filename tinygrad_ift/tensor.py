@@ -76,7 +76,7 @@ class _FreedGraph(Function):
 _FREED = _FreedGraph()
 
 
-def _unbroadcast(grad: Any, shape: tuple) -> Any:
+def unbroadcast(grad: Any, shape: tuple) -> Any:
     """Sum a gradient over the dimensions that broadcasting added or stretched, back to `shape`."""
     if grad.shape == shape:
         return grad
@@ -105,8 +105,9 @@ class Tensor:
         device = Device(device)
         xp = backend.get_array_module(device)
         if not isinstance(data, (np.ndarray, xp.ndarray)):
+            from_python = not isinstance(data, np.generic)
             data = np.asarray(data)
-            if dtype is None and data.dtype == np.float64:
+            if dtype is None and from_python and data.dtype == np.float64:
                 data = data.astype(DEFAULT_FLOAT)  # Python floats become float32, as in PyTorch
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
@@ -230,7 +231,7 @@ class Tensor:
                 for parent, pg in zip(ctx.parents, parent_grads):
                     if pg is None or not parent.requires_grad:
                         continue
-                    pg = _unbroadcast(pg, parent.shape)
+                    pg = unbroadcast(pg, parent.shape)
                     if pg.dtype != parent.dtype:
                         pg = pg.astype(parent.dtype)
                     key = id(parent)

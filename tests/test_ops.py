@@ -1,0 +1,311 @@
+"""Every core op, table-driven: (a) gradcheck in float64 against finite differences, and (b) forward values
+and input gradients against PyTorch in float32.
+
+Each row of CASES names an op, how hypothesis draws its inputs (shapes and values), the op written with
+tinygrad_ift and with torch, and the tolerances of the torch comparison. Inputs are drawn away from kinks
+(relu and abs at 0, ties of max/maximum) instead of tolerating them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_ift as tg
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SMALL = dict(min_side=1, max_side=4)
+
+
+def values(data, shape, domain="real"):
+    """Draw float64 values of `shape` in a domain that keeps away from the op's kinks."""
+    if domain == "distinct":  # no ties, for max/min/maximum
+        n = int(np.prod(shape))
+        perm = data.draw(st.permutations(range(n)))
+        return (np.asarray(perm, dtype=np.float64).reshape(shape) - n / 2) * 0.37
+    if domain == "positive":
+        elements = st.floats(0.3, 2.5)
+    elif domain == "nonzero":
+        elements = st.one_of(st.floats(-2.5, -0.2), st.floats(0.2, 2.5))
+    elif domain == "unit":
+        elements = st.floats(-0.9, 0.9)
+    else:
+        elements = st.floats(-2.5, 2.5)
+    return data.draw(hnp.arrays(np.float64, shape, elements=elements))
+
+
+def shape(data, min_dims=0, max_dims=3):
+    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, **SMALL))
+
+
+def broadcast_pair(data):
+    return data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, **SMALL)).input_shapes
+
+
+def axis_of(data, ndim):
+    """None, one axis (maybe negative) or a tuple of axes."""
+    if ndim == 0:
+        return None
+    return data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1),
+                               st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)
+                               .map(tuple)))
+
+
+@dataclass
+class Case:
+    name: str
+    draw: Callable  # data -> (list of float64 arrays, ours(*tensors), theirs(*torch tensors))
+    atol: float = 1e-5
+    rtol: float = 1e-4
+
+
+def unary(name, ours, theirs, domain="real", min_dims=0, **tol):
+    return Case(name, lambda d: ([values(d, shape(d, min_dims), domain)], ours, theirs), **tol)
+
+
+def binary(name, ours, theirs, domain=("real", "real"), **tol):
+    def draw(d):
+        sa, sb = broadcast_pair(d)
+        return [values(d, sa, domain[0]), values(d, sb, domain[1])], ours, theirs
+    return Case(name, draw, **tol)
+
+
+def reduction(name, ours, theirs, domain="real", min_dims=1, min_side=1, **tol):
+    def draw(d):
+        s = d.draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=min_side, max_side=4))
+        axis, keep = axis_of(d, len(s)), d.draw(st.booleans())
+        return ([values(d, s, domain)], lambda x: ours(x, axis, keep), lambda x: theirs(x, axis, keep))
+    return Case(name, draw, **tol)
+
+
+def torch_dims(axis, ndim):
+    return tuple(range(ndim)) if axis is None else axis
+
+
+def torch_reduce(fn):
+    """torch reductions take dim=tuple; None means every dim."""
+    return lambda x, axis, keep: fn(x, dim=torch_dims(axis, x.ndim), keepdim=keep)
+
+
+def torch_max(x, axis, keep):
+    return torch.amax(x, dim=torch_dims(axis, x.ndim), keepdim=keep)
+
+
+def matmul_case(d):
+    kind = d.draw(st.sampled_from(["vv", "mv", "vm", "mm", "batched"]))
+    m, k, n, b = (d.draw(st.integers(1, 4)) for _ in range(4))
+    shapes = {"vv": ((k,), (k,)), "mv": ((m, k), (k,)), "vm": ((k,), (k, n)), "mm": ((m, k), (k, n)),
+              "batched": ((b, 1, m, k), (3, k, n))}[kind]
+    return [values(d, s) for s in shapes], lambda a, c: a @ c, lambda a, c: a @ c
+
+
+def getitem_case(d):
+    s = shape(d, min_dims=2, max_dims=3)
+    kind = d.draw(st.sampled_from(["slice", "int_array", "label_pick", "mask"]))
+    x = values(d, s)
+    if kind == "slice":
+        idx = (slice(None, None, 2), slice(1, None))
+    elif kind == "int_array":  # repeated rows: the backward must accumulate
+        idx = np.asarray(d.draw(st.lists(st.integers(0, s[0] - 1), min_size=1, max_size=6)))
+    elif kind == "label_pick":  # how cross-entropy picks each row's label logit
+        idx = (np.arange(s[0]), np.asarray(d.draw(st.lists(st.integers(0, s[1] - 1),
+                                                             min_size=s[0], max_size=s[0]))))
+    else:
+        idx = x > 0
+    t_idx = tuple(torch.as_tensor(i) for i in idx) if isinstance(idx, tuple) and kind != "slice" else \
+        (torch.as_tensor(idx) if isinstance(idx, np.ndarray) else idx)
+    return [x], lambda a: a[idx], lambda a: a[t_idx]
+
+
+def cat_case(d):
+    s = shape(d, min_dims=1)
+    axis = d.draw(st.integers(-len(s), len(s) - 1))
+    other = list(s)
+    other[axis] = d.draw(st.integers(1, 3))
+    xs = [values(d, s), values(d, tuple(other))]
+    return xs, lambda a, b: tg.cat([a, b], axis=axis), lambda a, b: torch.cat([a, b], dim=axis)
+
+
+def stack_case(d):
+    s = shape(d)
+    axis = d.draw(st.integers(-len(s) - 1, len(s)))
+    return ([values(d, s), values(d, s)], lambda a, b: tg.stack([a, b], axis=axis),
+            lambda a, b: torch.stack([a, b], dim=axis))
+
+
+def split_case(d):
+    s = shape(d, min_dims=1)
+    size = d.draw(st.integers(1, s[0]))
+    weights = [1.0, -2.0, 3.0, 0.5, 1.5]
+
+    def ours(a):
+        return sum((p * w for p, w in zip(tg.split(a, size), weights)), start=tg.zeros(1, dtype=a.dtype)).sum()
+
+    def theirs(a):
+        return sum(p * w for p, w in zip(torch.split(a, size), weights)).sum()
+    return [values(d, s)], ours, theirs
+
+
+def pad_case(d):
+    s = shape(d, min_dims=1)
+    widths = tuple(d.draw(st.integers(0, 2)) for _ in range(2 * min(len(s), 2)))
+    return ([values(d, s)], lambda a: tg.pad(a, widths, value=0.5),
+            lambda a: torch.nn.functional.pad(a, widths, value=0.5))
+
+
+def where_case(d):
+    sa, sb = broadcast_pair(d)
+    xa, xb = values(d, sa), values(d, sb)
+    cond = np.broadcast_to(values(d, sa) > 0, np.broadcast_shapes(sa, sb)).copy()
+    return ([xa, xb], lambda a, b: tg.where(tg.Tensor(cond), a, b),
+            lambda a, b: torch.where(torch.as_tensor(cond), a, b))
+
+
+def reshape_case(d):
+    s = shape(d, min_dims=1)
+    new = (-1,) if d.draw(st.booleans()) else tuple(reversed(s))
+    return [values(d, s)], lambda a: a.reshape(new), lambda a: a.reshape(new)
+
+
+def permute_case(d):
+    s = shape(d, min_dims=1)
+    dims = tuple(d.draw(st.permutations(range(len(s)))))
+    return [values(d, s)], lambda a: a.permute(*dims), lambda a: a.permute(*dims)
+
+
+def expand_case(d):
+    s = shape(d, min_dims=1)
+    ones = tuple(1 if d.draw(st.booleans()) else n for n in s)
+    target = (2,) + s
+    return [values(d, ones)], lambda a: a.expand(*target), lambda a: a.expand(*target)
+
+
+def squeeze_case(d):
+    s = shape(d, min_dims=1)
+    axis = d.draw(st.integers(0, len(s)))
+    return ([values(d, s)], lambda a: a.unsqueeze(axis).squeeze(axis).unsqueeze(-1).squeeze(),
+            lambda a: a.unsqueeze(axis).squeeze(axis).unsqueeze(-1).squeeze())
+
+
+def softmax_like(name, ours, theirs):
+    def draw(d):
+        s = shape(d, min_dims=1)
+        axis = d.draw(st.integers(-len(s), len(s) - 1))
+        return [values(d, s)], lambda x: ours(x, axis), lambda x: theirs(x, axis)
+    return Case(name, draw)
+
+
+CASES = [
+    binary("add", lambda a, b: a + b, lambda a, b: a + b),
+    binary("sub", lambda a, b: a - b, lambda a, b: a - b),
+    binary("mul", lambda a, b: a * b, lambda a, b: a * b),
+    binary("div", lambda a, b: a / b, lambda a, b: a / b, domain=("real", "nonzero")),
+    unary("neg", lambda a: -a, lambda a: -a),
+    unary("radd_rsub_rmul_rdiv", lambda a: (2 - a) * 3 + 1 / a, lambda a: (2 - a) * 3 + 1 / a, domain="nonzero"),
+    unary("pow_scalar", lambda a: a ** 3, lambda a: a ** 3),
+    unary("pow_fractional", lambda a: a ** 1.7, lambda a: a ** 1.7, domain="positive"),
+    binary("pow_tensor", lambda a, b: a ** b, lambda a, b: a ** b, domain=("positive", "real"), rtol=1e-3),
+    unary("rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a),
+    unary("exp", lambda a: a.exp(), torch.exp),
+    unary("log", lambda a: a.log(), torch.log, domain="positive"),
+    unary("sqrt", lambda a: a.sqrt(), torch.sqrt, domain="positive"),
+    unary("abs", lambda a: a.abs(), torch.abs, domain="nonzero"),
+    binary("maximum", tg.maximum, torch.maximum, domain=("distinct", "distinct")),
+    binary("minimum", tg.minimum, torch.minimum, domain=("distinct", "distinct")),
+    unary("clip", lambda a: a.clip(-0.5, 0.7), lambda a: a.clamp(-0.5, 0.7), domain="distinct"),
+    Case("where", where_case),
+    unary("relu", lambda a: a.relu(), torch.relu, domain="nonzero"),
+    unary("sigmoid", lambda a: a.sigmoid(), torch.sigmoid),
+    unary("tanh", lambda a: a.tanh(), torch.tanh),
+    unary("gelu_erf", lambda a: a.gelu(), torch.nn.functional.gelu),
+    unary("gelu_tanh", lambda a: a.gelu("tanh"), lambda a: torch.nn.functional.gelu(a, approximate="tanh")),
+    softmax_like("softmax", lambda x, ax: x.softmax(ax), lambda x, ax: torch.softmax(x, ax)),
+    softmax_like("log_softmax", lambda x, ax: x.log_softmax(ax), lambda x, ax: torch.log_softmax(x, ax)),
+    reduction("logsumexp", lambda x, ax, k: x.logsumexp(ax, k), torch_reduce(torch.logsumexp)),
+    reduction("sum", lambda x, ax, k: x.sum(ax, k), torch_reduce(torch.sum), min_dims=0),
+    reduction("mean", lambda x, ax, k: x.mean(ax, k), torch_reduce(torch.mean), min_dims=0),
+    reduction("max", lambda x, ax, k: x.max(ax, k), torch_max, domain="distinct"),
+    reduction("min", lambda x, ax, k: x.min(ax, k),
+              lambda x, ax, k: torch.amin(x, dim=torch_dims(ax, x.ndim), keepdim=k), domain="distinct"),
+    reduction("var", lambda x, ax, k: x.var(ax, k, correction=0), torch_reduce(
+        lambda x, dim, keepdim: torch.var(x, dim=dim, keepdim=keepdim, correction=0))),
+    reduction("std", lambda x, ax, k: x.std(ax, k, correction=0) + 0.0, torch_reduce(
+        lambda x, dim, keepdim: torch.std(x, dim=dim, keepdim=keepdim, correction=0)), domain="distinct",
+        min_side=2),
+    Case("matmul", matmul_case),
+    Case("reshape", reshape_case),
+    unary("flatten", lambda a: a.flatten(1), lambda a: a.flatten(1), min_dims=2),
+    unary("transpose", lambda a: a.transpose(0, -1), lambda a: a.transpose(0, -1), min_dims=1),
+    unary("T", lambda a: a.T, lambda a: a.permute(*reversed(range(a.ndim))), min_dims=1),
+    Case("permute", permute_case),
+    Case("expand", expand_case),
+    Case("squeeze_unsqueeze", squeeze_case),
+    Case("getitem", getitem_case),
+    Case("cat", cat_case),
+    Case("stack", stack_case),
+    Case("split", split_case),
+    Case("pad", pad_case),
+]
+IDS = [c.name for c in CASES]
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@SETTINGS
+@given(data=st.data())
+def test_gradcheck_float64(case, data):
+    arrays, ours, _ = case.draw(data)
+    inputs = [tg.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    assert tg.gradcheck(ours, inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@SETTINGS
+@given(data=st.data())
+def test_matches_torch_float32(case, data):
+    arrays, ours, theirs = case.draw(data)
+    mine = [tg.Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    out, expected = ours(*mine), theirs(*ref)
+    assert out.dtype == np.float32
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=case.atol, rtol=case.rtol)
+    weights = np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)
+    (out * tg.Tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for i, (m, r) in enumerate(zip(mine, ref)):
+        assert m.grad is not None and m.grad.shape == m.shape, f"input {i}"
+        np.testing.assert_allclose(m.grad.numpy(), r.grad.numpy(), atol=case.atol * 10, rtol=case.rtol * 10,
+                                   err_msg=f"gradient of input {i}")
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "logsumexp"])
+@pytest.mark.parametrize("scale", [1e4, 1e5])
+def test_stable_for_huge_logits(fn, scale):
+    logits = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 5.0]]) * scale
+    mine = tg.Tensor(logits, requires_grad=True)
+    ref = torch.tensor(logits, requires_grad=True)
+    out = getattr(mine, fn)(1)
+    expected = getattr(torch, fn)(ref, 1)
+    assert np.isfinite(out.detach().numpy()).all()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    out.sum().backward()
+    expected.sum().backward()
+    assert np.isfinite(mine.grad.numpy()).all()
+    np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), atol=1e-12)
+
+
+def test_argmax_argmin_and_comparisons_carry_no_gradient():
+    x = tg.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+    assert x.argmax(1).tolist() == [1, 0]
+    assert x.argmin(axis=1, keepdims=True).tolist() == [[0], [1]]
+    assert x.argmax().item() == 3
+    assert x.argmax(1).dtype == np.int64 and not x.argmax(1).requires_grad
+    for result in (x > 2, x <= 2, x == 5, x != 5, x < x, x >= 1):
+        assert result.dtype == np.bool_ and not result.requires_grad
+    assert (x > 2).tolist() == [[False, True, False], [True, False, True]]
