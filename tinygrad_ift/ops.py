@@ -385,7 +385,7 @@ class MatMul(Function):
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        grad = grad.reshape(self.out_shape)
+        grad = xp.ascontiguousarray(grad.reshape(self.out_shape))  # BLAS needs real strides, not a broadcast view
         grad_a = (grad @ xp.swapaxes(self.b, -1, -2)).reshape(
             grad.shape[:-2] + self.a.shape[-2:])
         grad_b = (xp.swapaxes(self.a, -1, -2) @ grad).reshape(grad.shape[:-2] + self.b.shape[-2:])

@@ -1,0 +1,56 @@
+"""Shared benchmark plumbing: best-of-N timing and results files with device, versions and date."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import tempfile
+import time
+from typing import Callable
+
+import numpy as np
+
+import tinygrad_ift
+from tinygrad_ift import backend
+
+
+def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, sync: Callable[[], None] = lambda: None,
+              warmup: int = 1) -> float:
+    """The fastest of `repeat` runs of `number` calls, in seconds per call (after `warmup` calls)."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        sync()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def environment(device: str = "cpu") -> dict:
+    """Where and with what a benchmark ran."""
+    info = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "device": str(device), "device_name": backend.device_name(backend.Device(device)),
+            "machine": platform.machine(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+            "tinygrad_ift": tinygrad_ift.__version__, **backend.versions()}
+    try:
+        import torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    return info
+
+
+def write_results(path: str, payload: dict) -> None:
+    """Write JSON atomically: a temporary file in the same folder, then rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(payload, f, indent=2, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
+    os.replace(tmp, path)
