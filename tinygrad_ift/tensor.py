@@ -38,7 +38,7 @@ class Function:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
         device = inputs[0].device
         for t in inputs:
-            if t.device != device:
+            if t._device is not device and t._device != device:
                 raise RuntimeError(
                     f"{cls.__name__.lower()}: tensors are on different devices, {device} and {t.device}; "
                     "move them to one device with .to(device)")
