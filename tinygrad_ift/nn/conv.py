@@ -1,0 +1,91 @@
+"""2-D convolution by im2col: gather every window into a column matrix, then one batched matrix product."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..tensor import Function, Tensor
+from . import init
+from .im2col import col2im, pad_image, pair, unpad_image, windows
+from .module import Module, Parameter
+
+
+class Conv2dFunction(Function):
+    """out[n, g, o, l] = sum_k W[g, o, k] cols[n, g, k, l] with cols = im2col(x) (k runs over C/G x kh x kw).
+
+    dW = sum_n grad cols^T,  dcols = W^T grad,  dx = col2im(dcols),  db = sum of grad over n and pixels.
+    """
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+        xp = get_array_module(x)
+        n, c = x.shape[:2]
+        out_c, c_per_group, kh, kw = weight.shape
+        x_padded = pad_image(x, padding)
+        win = windows(x_padded, (kh, kw), stride, dilation)  # (N, C, kh, kw, OH, OW), a view
+        oh, ow = win.shape[4:]
+        cols = xp.ascontiguousarray(win).reshape(n, groups, c_per_group * kh * kw, oh * ow)
+        w = weight.reshape(groups, out_c // groups, c_per_group * kh * kw)
+        out = xp.matmul(w, cols).reshape(n, out_c, oh, ow)
+        self.cols, self.w, self.weight_shape = cols, w, weight.shape
+        self.padded_shape, self.stride, self.padding, self.dilation = x_padded.shape, stride, padding, dilation
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        n, out_c, oh, ow = grad.shape
+        groups = self.w.shape[0]
+        g = xp.ascontiguousarray(grad).reshape(n, groups, out_c // groups, oh * ow)
+        grad_w = xp.matmul(g, self.cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.weight_shape)
+        dcols = xp.matmul(self.w.transpose(0, 2, 1), g)  # (N, G, C/G*kh*kw, OH*OW)
+        c, kh, kw = self.padded_shape[1], self.weight_shape[2], self.weight_shape[3]
+        dcols = dcols.reshape(n, c, kh, kw, oh, ow)
+        grad_x = unpad_image(col2im(dcols, self.padded_shape, self.stride, self.dilation), self.padding)
+        return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
+
+
+def check_image_input(name: str, x: Tensor, channels: int | None = None) -> None:
+    """An (N, C, H, W) input, with `channels` channels when given."""
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input of layout (N, C, H, W), got shape {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name}: expected {channels} input channels, got {x.shape[1]} (input shape {x.shape})")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as torch.nn.functional.conv2d; weight (out_channels, in_channels/groups, kh, kw)."""
+    check_image_input("conv2d", input, weight.shape[1] * groups)
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
+    if weight.shape[0] % groups:
+        raise ValueError(f"conv2d: out_channels {weight.shape[0]} is not divisible by groups={groups}")
+    for axis, (size, k, p, d) in enumerate(zip(input.shape[2:], weight.shape[2:], padding, dilation)):
+        if size + 2 * p < d * (k - 1) + 1:
+            raise ValueError(f"conv2d: kernel extent {d * (k - 1) + 1} is larger than the padded input size "
+                             f"{size + 2 * p} along {'HW'[axis]} (input {input.shape}, weight {weight.shape})")
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return Conv2dFunction.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+class Conv2d(Module):
+    """Convolution layer with PyTorch's arguments and default initialisation."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must be "
+                             f"divisible by groups={groups}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = pair(kernel_size), pair(stride)
+        self.padding, self.dilation, self.groups = pair(padding), pair(dilation), groups
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=np.float32))
+        self.register_parameter("bias", Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None)
+        init.default_layer_init_(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_image_input("Conv2d", x, self.in_channels)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}, bias={self.bias is not None}")

@@ -1,0 +1,193 @@
+"""Stateless layers and losses, as `torch.nn.functional`: `import tinygrad_ift.nn.functional as F`."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .. import random as _random
+from ..backend import get_array_module
+from ..tensor import Function, Tensor, pad_tensor
+from .conv import conv2d
+from .normalization import batch_norm, layer_norm
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+           "batch_norm", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
+           "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "one_hot", "pad"]
+
+
+class Linear(Function):
+    """y = x W^T + b:  dx = g W,  dW = g^T x,  db = sum of g over the batch (leading dims flattened)."""
+
+    def forward(self, x, weight, bias=None):
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        return out if bias is None else out + bias
+
+    def backward(self, grad):
+        x2 = self.x.reshape(-1, self.x.shape[-1])
+        g2 = grad.reshape(-1, grad.shape[-1])
+        return grad @ self.weight, g2.T @ x2, g2.sum(axis=0)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x W^T + b with weight of shape (out_features, in_features)."""
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
+                         f"features, but the weight {weight.shape} expects {weight.shape[1]}")
+    return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    return input.gelu(approximate)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def softmax(input: Tensor, dim: int = -1) -> Tensor:
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
+    return input.log_softmax(dim)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    return pad_tensor(input, pad, value)
+
+
+class Dropout(Function):
+    """Zero each element with probability p, scale the rest by 1/(1-p); the gradient uses the same mask."""
+
+    def forward(self, x, p, generator):
+        keep = generator.random(x.shape, dtype=np.float32) >= p
+        self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+        return x * self.mask
+
+    def backward(self, grad):
+        return grad * self.mask
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Dropout drawing its mask from the framework's seeded generator of the input's device."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    return Dropout.apply(input, p=p, generator=_random.generator(input.device))
+
+
+def _check_labels(name: str, input: Tensor, target) -> object:
+    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C)."""
+    labels = target.data if isinstance(target, Tensor) else target
+    xp = get_array_module(input.data)
+    labels = xp.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class labels, got dtype {labels.dtype} "
+                        f"(for probabilities use one_hot or a soft-label loss)")
+    expected = (input.shape[0],) + input.shape[2:]
+    if input.ndim < 2 or labels.shape != expected:
+        raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs target of shape {expected}, "
+                         f"got {labels.shape}")
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[1]):
+        raise ValueError(f"{name}: labels must be in [0, {input.shape[1]}), got values in "
+                         f"[{int(labels.min())}, {int(labels.max())}]")
+    return labels
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+class CrossEntropy(Function):
+    """Per-sample -sum_c q_c log softmax(z)_c with q = (1 - s) onehot(y) + s / C:  dz = softmax(z) - q."""
+
+    def forward(self, logits, labels, label_smoothing):
+        xp = get_array_module(logits)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        n_classes = logits.shape[1]
+        target = xp.zeros_like(logits)
+        target[xp.arange(logits.shape[0]), labels] = 1.0 - label_smoothing
+        target += label_smoothing / n_classes
+        self.probs, self.target = xp.exp(log_probs), target
+        return -(target * log_probs).sum(axis=1)
+
+    def backward(self, grad):
+        return (self.probs - self.target) * grad[:, None]
+
+
+def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits (N, C) or (N, C, d1, ...) and integer labels, as F.cross_entropy."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    labels = _check_labels("cross_entropy", input, target)
+    if input.ndim > 2:  # (N, C, d...) -> (N*d..., C)
+        logits = input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
+        loss = CrossEntropy.apply(logits, labels=labels.reshape(-1), label_smoothing=label_smoothing)
+        loss = loss.reshape(labels.shape)
+    else:
+        loss = CrossEntropy.apply(input, labels=labels, label_smoothing=label_smoothing)
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """-log_probs[i, y_i] from log-probabilities (N, C) and integer labels."""
+    labels = _check_labels("nll_loss", input, target)
+    if input.ndim != 2:
+        raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
+    xp = get_array_module(input.data)
+    return _reduce(-input[xp.arange(input.shape[0]), labels], reduction, "nll_loss")
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> Tensor:
+    target = target if isinstance(target, Tensor) else Tensor(target, device=input.device)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input shape {input.shape} and target shape {target.shape} differ; they would "
+                         "broadcast silently (e.g. (N,) against (N, 1) gives (N, N)); reshape one explicitly")
+    return target
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    diff = input - _check_same_shape("mse_loss", input, target)
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    return _reduce((input - _check_same_shape("l1_loss", input, target)).abs(), reduction, "l1_loss")
+
+
+def one_hot(labels, num_classes: int = -1) -> Tensor:
+    """(N, ...) integer labels -> (N, ..., num_classes) int64 one-hot."""
+    device = labels.device if isinstance(labels, Tensor) else None
+    data = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    xp = get_array_module(data)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
+    if num_classes < 0:
+        num_classes = int(data.max()) + 1
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got [{int(data.min())}, {int(data.max())}]")
+    out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return Tensor(out, device=device)
