@@ -286,9 +286,7 @@ class Tensor:
         return self.to(dtype=np.int64)
 
     def numpy(self) -> np.ndarray:
-        """The data as a host NumPy array (a copy from the GPU; refuses tensors in a graph)."""
-        if self.requires_grad:
-            raise RuntimeError("numpy: this tensor requires grad; call .detach().numpy() instead")
+        """The data as a host NumPy array (a copy when it lives on the GPU)."""
         return backend.to_numpy(self.data)
 
     def tolist(self) -> Any:
