@@ -11,7 +11,7 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Function, Tensor, cat, maximum, minimum, split, stack, where
 from .tensor import pad_tensor as pad
 from .serialization import load, save
-from . import nn  # noqa: E402  (nn builds on everything above)
+from . import nn, optim  # noqa: E402  (they build on everything above)
 
 float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
 
@@ -22,5 +22,5 @@ __all__ = [
     "arange", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "no_grad", "is_grad_enabled", "set_grad_enabled", "gradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state", "cat", "stack", "split", "where", "maximum", "minimum",
-    "pad", "save", "load", "nn", "float32", "float64", "int64", "int32", "bool_", "__version__",
+    "pad", "save", "load", "nn", "optim", "float32", "float64", "int64", "int32", "bool_", "__version__",
 ]

@@ -1,0 +1,7 @@
+"""Optimisers and learning-rate schedules with PyTorch's names and update rules."""
+from . import lr_scheduler
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]

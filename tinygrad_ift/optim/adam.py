@@ -1,0 +1,59 @@
+"""Adam (L2 weight decay) and AdamW (decoupled weight decay), from the Adam paper, as PyTorch computes them."""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_non_negative
+
+
+class Adam(Optimizer):
+    """m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr m_hat / (sqrt(v_hat) + eps),
+    with bias corrections m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t); amsgrad uses the running max of v."""
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def validate(self, group: dict) -> None:
+        name = type(self).__name__
+        check_non_negative(name, lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        for i, beta in enumerate(group["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name}: betas[{i}] must be in [0, 1), got {beta}")
+
+    def update(self, param: Tensor, grad: Any, state: dict, group: dict) -> None:
+        xp = self.xp(param)
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd and self.decoupled_weight_decay:
+            param.data *= param.dtype.type(1 - lr * wd)
+        elif wd:
+            grad = grad + wd * param.data
+        if not state:
+            state.update(step=0, exp_avg=xp.zeros_like(param.data), exp_avg_sq=xp.zeros_like(param.data))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
+        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad
+        second = state["exp_avg_sq"]
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = second = xp.maximum(state["max_exp_avg_sq"], second)
+        step_size = lr / (1 - beta1 ** t)
+        denom = xp.sqrt(second) / math.sqrt(1 - beta2 ** t) + eps
+        param.data -= (step_size * state["exp_avg"] / denom).astype(param.dtype, copy=False)
+
+
+class AdamW(Adam):
+    """Adam whose weight decay shrinks the parameters directly (p <- p (1 - lr wd)) instead of the gradient."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
