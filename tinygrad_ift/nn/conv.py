@@ -11,34 +11,36 @@ from .module import Module, Parameter
 
 
 class Conv2dFunction(Function):
-    """out[n, g, o, l] = sum_k W[g, o, k] cols[n, g, k, l] with cols = im2col(x) (k runs over C/G x kh x kw).
+    """out[g, o, (n, l)] = sum_k W[g, o, k] cols[g, k, (n, l)], cols = im2col(x), k over C/G x kh x kw.
 
-    dW = sum_n grad cols^T,  dcols = W^T grad,  dx = col2im(dcols),  db = sum of grad over n and pixels.
+    One large matrix product per group (BLAS does the work):
+    dW = grad cols^T,  dcols = W^T grad,  dx = col2im(dcols),  db = sum of grad over n and pixels.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         xp = get_array_module(x)
-        n, c = x.shape[:2]
+        n = x.shape[0]
         out_c, c_per_group, kh, kw = weight.shape
         x_padded = pad_image(x, padding)
         win = windows(x_padded, (kh, kw), stride, dilation)  # (N, C, kh, kw, OH, OW), a view
         oh, ow = win.shape[4:]
-        cols = xp.ascontiguousarray(win).reshape(n, groups, c_per_group * kh * kw, oh * ow)
+        cols = xp.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5)).reshape(groups, -1, n * oh * ow)
         w = weight.reshape(groups, out_c // groups, c_per_group * kh * kw)
-        out = xp.matmul(w, cols).reshape(n, out_c, oh, ow)
+        out = xp.matmul(w, cols).reshape(out_c, n, oh, ow)
         self.cols, self.w, self.weight_shape = cols, w, weight.shape
         self.padded_shape, self.stride, self.padding, self.dilation = x_padded.shape, stride, padding, dilation
+        out = xp.ascontiguousarray(out.transpose(1, 0, 2, 3))
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     def backward(self, grad):
         xp = get_array_module(grad)
         n, out_c, oh, ow = grad.shape
         groups = self.w.shape[0]
-        g = xp.ascontiguousarray(grad).reshape(n, groups, out_c // groups, oh * ow)
-        grad_w = xp.matmul(g, self.cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.weight_shape)
-        dcols = xp.matmul(self.w.transpose(0, 2, 1), g)  # (N, G, C/G*kh*kw, OH*OW)
+        g = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, n * oh * ow)
+        grad_w = xp.matmul(g, self.cols.transpose(0, 2, 1)).reshape(self.weight_shape)
+        dcols = xp.matmul(self.w.transpose(0, 2, 1), g)  # (G, C/G*kh*kw, N*OH*OW)
         c, kh, kw = self.padded_shape[1], self.weight_shape[2], self.weight_shape[3]
-        dcols = dcols.reshape(n, c, kh, kw, oh, ow)
+        dcols = dcols.reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
         grad_x = unpad_image(col2im(dcols, self.padded_shape, self.stride, self.dilation), self.padding)
         return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_non_negative
 
 
 class Adam(Optimizer):
     """m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr m_hat / (sqrt(v_hat) + eps),
-    with bias corrections m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t); amsgrad uses the running max of v."""
+    with bias corrections m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t); amsgrad uses the running max of v.
+    weight_decay adds wd p to the gradient (L2 regularisation)."""
 
     decoupled_weight_decay = False
 
@@ -22,15 +24,17 @@ class Adam(Optimizer):
     def validate(self, group: dict) -> None:
         name = type(self).__name__
         check_non_negative(name, lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        if len(group["betas"]) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {group['betas']}")
         for i, beta in enumerate(group["betas"]):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: betas[{i}] must be in [0, 1), got {beta}")
 
     def update(self, param: Tensor, grad: Any, state: dict, group: dict) -> None:
-        xp = self.xp(param)
+        xp = get_array_module(param.data)
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd and self.decoupled_weight_decay:
-            param.data *= param.dtype.type(1 - lr * wd)
+            param.data *= 1 - lr * wd
         elif wd:
             grad = grad + wd * param.data
         if not state:
@@ -38,19 +42,19 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         state["step"] += 1
-        t = state["step"]
         state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
         state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad
-        second = state["exp_avg_sq"]
+        second_moment = state["exp_avg_sq"]
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = second = xp.maximum(state["max_exp_avg_sq"], second)
-        step_size = lr / (1 - beta1 ** t)
-        denom = xp.sqrt(second) / math.sqrt(1 - beta2 ** t) + eps
-        param.data -= (step_size * state["exp_avg"] / denom).astype(param.dtype, copy=False)
+            state["max_exp_avg_sq"] = second_moment = xp.maximum(state["max_exp_avg_sq"], second_moment)
+        step_size = lr / (1 - beta1 ** state["step"])
+        denom = xp.sqrt(second_moment) / math.sqrt(1 - beta2 ** state["step"]) + eps
+        param.data -= step_size * state["exp_avg"] / denom
 
 
 class AdamW(Adam):
-    """Adam whose weight decay shrinks the parameters directly (p <- p (1 - lr wd)) instead of the gradient."""
+    """Adam whose weight decay shrinks the parameters directly (p <- p (1 - lr wd)) before the Adam step,
+    instead of adding wd p to the gradient (decoupled weight decay, Loshchilov & Hutter)."""
 
     decoupled_weight_decay = True
 

@@ -19,7 +19,7 @@ class SGD(Optimizer):
     def validate(self, group: dict) -> None:
         check_non_negative("SGD", lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening = 0, got momentum="
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum="
                              f"{group['momentum']}, dampening={group['dampening']}")
 
     def update(self, param: Tensor, grad: Any, state: dict, group: dict) -> None:
@@ -27,10 +27,10 @@ class SGD(Optimizer):
             grad = grad + group["weight_decay"] * param.data
         momentum = group["momentum"]
         if momentum:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = grad.copy()
-            else:
+            if "momentum_buffer" in state:
                 state["momentum_buffer"] = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * grad
+            else:
+                state["momentum_buffer"] = grad.copy()
             buf = state["momentum_buffer"]
             grad = grad + momentum * buf if group["nesterov"] else buf
-        param.data -= (group["lr"] * grad).astype(param.dtype, copy=False)
+        param.data -= group["lr"] * grad
