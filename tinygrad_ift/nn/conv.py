@@ -6,7 +6,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Function, Tensor
 from . import init
-from .im2col import col2im, pad_image, pair, unpad_image, windows
+from .im2col import col2im, im2col, pad_image, pair, unpad_image
 from .module import Module, Parameter
 
 
@@ -22,9 +22,9 @@ class Conv2dFunction(Function):
         n = x.shape[0]
         out_c, c_per_group, kh, kw = weight.shape
         x_padded = pad_image(x, padding)
-        win = windows(x_padded, (kh, kw), stride, dilation)  # (N, C, kh, kw, OH, OW), a view
-        oh, ow = win.shape[4:]
-        cols = xp.ascontiguousarray(win.transpose(1, 2, 3, 0, 4, 5)).reshape(groups, -1, n * oh * ow)
+        cols = im2col(x_padded, (kh, kw), stride, dilation)  # (C, kh, kw, N, OH, OW)
+        oh, ow = cols.shape[4:]
+        cols = cols.reshape(groups, -1, n * oh * ow)
         w = weight.reshape(groups, out_c // groups, c_per_group * kh * kw)
         out = xp.matmul(w, cols).reshape(out_c, n, oh, ow)
         self.cols, self.w, self.weight_shape = cols, w, weight.shape
@@ -38,7 +38,8 @@ class Conv2dFunction(Function):
         groups = self.w.shape[0]
         g = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, n * oh * ow)
         grad_w = xp.matmul(g, self.cols.transpose(0, 2, 1)).reshape(self.weight_shape)
-        dcols = xp.matmul(self.w.transpose(0, 2, 1), g)  # (G, C/G*kh*kw, N*OH*OW)
+        w_t = xp.ascontiguousarray(self.w.transpose(0, 2, 1))  # stacked matmul is slow on transposed views
+        dcols = xp.matmul(w_t, g)  # (G, C/G*kh*kw, N*OH*OW)
         c, kh, kw = self.padded_shape[1], self.weight_shape[2], self.weight_shape[3]
         dcols = dcols.reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
         grad_x = unpad_image(col2im(dcols, self.padded_shape, self.stride, self.dilation), self.padding)
