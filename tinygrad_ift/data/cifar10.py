@@ -1,0 +1,95 @@
+"""CIFAR-10 in any of its common forms, detected from a folder: official pickles, .npz, image folders, .tar.gz."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from .download import download as fetch
+from .images import read_image_folder, read_image_tar
+from .paths import resolve
+
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+MEAN = (0.4914, 0.4822, 0.4465)
+STD = (0.2470, 0.2435, 0.2616)
+
+
+def _check(split: dict, source: str) -> dict:
+    for name in ("x_train", "x_test"):
+        x = split.get(name)
+        if x is not None and (x.ndim != 4 or x.shape[1:] != (32, 32, 3)):
+            raise ValueError(f"{source}: {name} should be images (N, 32, 32, 3), got shape {x.shape}")
+    return split
+
+
+def _from_pickles(folder: Path) -> dict:
+    def read(name: str):
+        path = folder / name
+        if not path.exists():
+            raise FileNotFoundError(f"CIFAR-10: {path} is missing (expected data_batch_1..5 and test_batch)")
+        try:
+            with open(path, "rb") as f:
+                batch = pickle.load(f, encoding="bytes")
+            data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+            return data, np.asarray(batch[b"labels"], dtype=np.int64)
+        except (pickle.UnpicklingError, KeyError, ValueError, EOFError) as err:
+            raise ValueError(f"CIFAR-10: {path} is not a CIFAR-10 pickle batch ({err})") from err
+    train = [read(f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = read("test_batch")
+    return {"x_train": np.concatenate([x for x, _ in train]), "y_train": np.concatenate([y for _, y in train]),
+            "x_test": x_test, "y_test": y_test}
+
+
+def _from_npz(path: Path) -> dict:
+    try:
+        with np.load(path) as data:
+            out = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test") if k in data.files}
+    except (ValueError, OSError) as err:
+        raise ValueError(f"CIFAR-10: {path} is not a readable .npz ({err})") from err
+    if "x_test" not in out and "x_train" not in out:
+        raise ValueError(f"CIFAR-10: {path} has none of the keys x_train/y_train/x_test/y_test")
+    return out
+
+
+def _tree(split: dict, prefix: str) -> dict:
+    return {f"x_{prefix}": split["x"], f"y_{prefix}": split["y"].astype(np.int64)}
+
+
+def _classes_for(folder: Path) -> list[str] | None:
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    return CLASSES if set(names) <= set(CLASSES) else None
+
+
+def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -> dict:
+    """dict(x_train, y_train, x_test, y_test): uint8 (N, 32, 32, 3) HWC RGB images and int64 labels.
+
+    `data_dir` may hold (checked in this order): `cifar-10-batches-py/` (or be it); an .npz with all four
+    keys; `train/` and `test/` image-folder trees; or the shared layout `cifar10-test.npz` with
+    `cifar10-train-jpeg.tar.gz` (a `train/<class>/*.jpg` tree). Decoded images are cached.
+    """
+    root = resolve(data_dir)
+    if root.is_file() and root.suffix == ".npz":
+        return _check(_from_npz(root), str(root))
+    if not root.is_dir():
+        raise FileNotFoundError(f"CIFAR-10: {root} does not exist")
+    for folder in (root / "cifar-10-batches-py", root):
+        if (folder / "data_batch_1").exists():
+            return _check(_from_pickles(folder), str(folder))
+    for name in ("cifar10.npz", "cifar-10.npz"):
+        if (root / name).exists():
+            return _check(_from_npz(root / name), str(root / name))
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        return _check({**_tree(read_image_folder(root / "train", _classes_for(root / "train")), "train"),
+                       **_tree(read_image_folder(root / "test", _classes_for(root / "test")), "test")}, str(root))
+    test_npz, train_tar = root / "cifar10-test.npz", root / "cifar10-train-jpeg.tar.gz"
+    if test_npz.exists() and (train_tar.exists() or (root / "train").is_dir()):
+        test = _from_npz(test_npz)
+        train = (read_image_folder(root / "train", CLASSES) if (root / "train").is_dir()
+                 else read_image_tar(train_tar, "train", CLASSES))
+        return _check({**_tree(train, "train"), "x_test": test["x_test"], "y_test": test["y_test"]}, str(root))
+    raise FileNotFoundError(
+        f"CIFAR-10: found no dataset in {root}. Looked for: cifar-10-batches-py/ (data_batch_1..5, test_batch), "
+        "data_batch_1 in the folder itself, cifar10.npz or cifar-10.npz (x_train, y_train, x_test, y_test), "
+        "train/ and test/ image-folder trees (<split>/<class>/*.jpg|png), and cifar10-test.npz with "
+        "cifar10-train-jpeg.tar.gz")
