@@ -1,0 +1,288 @@
+"""Data: datasets, the loader, batch transforms, and every file format (written by the tests themselves),
+plus the shared real datasets when they are present."""
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_ift as tg
+from tinygrad_ift import data
+from tinygrad_ift.data.paths import default_data_dir
+
+SHARED = default_data_dir()
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_IFT_CACHE", str(tmp_path / "cache"))
+
+
+def images(n, h=32, w=32, c=3, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, h, w, c), dtype=np.uint8)
+
+
+# ----- datasets and the loader -------------------------------------------------------------------------
+def test_random_split_is_disjoint_and_seeded():
+    ds = data.ArrayDataset(np.arange(100), np.arange(100))
+    a, b = data.random_split(ds, [90, 10], seed=3)
+    assert len(a) == 90 and len(b) == 10
+    assert not set(a.indices) & set(b.indices) and set(a.indices) | set(b.indices) == set(range(100))
+    np.testing.assert_array_equal(data.random_split(ds, [90, 10], seed=3)[1].indices, b.indices)
+    with pytest.raises(ValueError, match="add up to 99"):
+        data.random_split(ds, [90, 9])
+
+
+def test_loader_batches_len_drop_last_and_tensors():
+    ds = data.ArrayDataset(np.arange(10, dtype=np.float32)[:, None], np.arange(10))
+    loader = data.DataLoader(ds, batch_size=4)
+    batches = list(loader)
+    assert len(loader) == len(batches) == 3 and batches[-1][0].shape == (2, 1)
+    assert isinstance(batches[0][0], tg.Tensor) and batches[0][1].dtype == np.int64
+    assert len(data.DataLoader(ds, batch_size=4, drop_last=True)) == 2
+    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in batches]), np.arange(10))
+
+
+def test_shuffle_is_seeded_changes_per_epoch_and_prefetch_changes_nothing():
+    ds = data.ArrayDataset(np.arange(50)[:, None], np.arange(50))
+
+    def epochs(loader):
+        return [np.concatenate([y.numpy() for _, y in loader]) for _ in range(2)]
+    first = epochs(data.DataLoader(ds, batch_size=8, shuffle=True, seed=1))
+    assert sorted(first[0]) == list(range(50)) and not np.array_equal(first[0], first[1])
+    for other in (data.DataLoader(ds, batch_size=8, shuffle=True, seed=1, prefetch=False),
+                  data.DataLoader(ds, batch_size=8, shuffle=True, seed=1)):
+        for a, b in zip(first, epochs(other)):
+            np.testing.assert_array_equal(a, b)
+    tg.manual_seed(5)
+    a = epochs(data.DataLoader(ds, batch_size=8, shuffle=True))
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(a[0], epochs(data.DataLoader(ds, batch_size=8, shuffle=True))[0])
+
+
+def test_loader_applies_transform_and_reports_worker_errors():
+    ds = data.ArrayDataset(images(6), np.zeros(6, dtype=np.int64))
+    x, _ = next(iter(data.DataLoader(ds, batch_size=6, transform=data.ToFloatCHW())))
+    assert x.shape == (6, 3, 32, 32) and x.dtype == np.float32 and float(x.numpy().max()) <= 1.0
+
+    class Broken:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            raise OSError("disk gone")
+    with pytest.raises(OSError, match="disk gone"):
+        list(data.DataLoader(Broken(), batch_size=2))
+
+
+# ----- transforms ----------------------------------------------------------------------------------------
+def batch(n=4, c=3, h=8, w=8, seed=0):
+    return np.random.default_rng(seed).random((n, c, h, w)).astype(np.float32)
+
+
+def test_flip_twice_is_identity_and_p_controls_it():
+    x = batch()
+    flip = data.RandomHorizontalFlip(1.0)
+    np.testing.assert_array_equal(flip(x), x[..., ::-1])
+    np.testing.assert_array_equal(flip(flip(x)), x)
+    np.testing.assert_array_equal(data.RandomHorizontalFlip(0.0)(x), x)
+    tg.manual_seed(0)
+    flipped = (data.RandomHorizontalFlip(0.5)(batch(n=400)) != batch(n=400)).any(axis=(1, 2, 3)).mean()
+    assert 0.4 < flipped < 0.6
+
+
+def test_random_crop_takes_windows_of_the_padded_image():
+    x = batch()
+    out = data.RandomCrop(8, padding=2)(x)
+    assert out.shape == (4, 3, 8, 8)
+    padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    for i in range(4):
+        assert any(np.array_equal(out[i], padded[i, :, t:t + 8, l:l + 8]) for t in range(5) for l in range(5))
+    with pytest.raises(ValueError, match="larger"):
+        data.RandomCrop(20)(x)
+
+
+def test_random_resized_crop():
+    x = batch(h=12, w=12)
+    np.testing.assert_allclose(data.RandomResizedCrop(12, scale=(1, 1), ratio=(1, 1))(x), x, atol=1e-6)
+    out = data.RandomResizedCrop(6, scale=(0.8, 1.0), ratio=(0.9, 1.1))(x)
+    assert out.shape == (4, 3, 6, 6) and out.min() >= x.min() - 1e-6 and out.max() <= x.max() + 1e-6
+
+
+def test_normalize_and_compose():
+    x = batch(n=200)
+    out = data.Compose([data.Normalize([0.5] * 3, [0.25] * 3)])(x)
+    np.testing.assert_allclose(out, (x - 0.5) / 0.25, rtol=1e-6)
+    with pytest.raises(ValueError, match="Normalize"):
+        data.Normalize([0.5], [0.2])(x)
+
+
+def test_rotate_90_equals_rot90_and_360_is_identity():
+    x = batch(h=9, w=9)
+    np.testing.assert_allclose(data.Rotate(90)(x), np.rot90(x, 1, axes=(2, 3)), atol=1e-5)
+    np.testing.assert_allclose(data.Rotate(360)(x), x, atol=1e-5)
+    assert np.abs(data.Rotate(45)(x)[:, :, 0, 0]).max() == 0  # corners come from outside: zero fill
+
+
+def test_transforms_are_seeded():
+    x = batch(n=16)
+    t = data.Compose([data.RandomHorizontalFlip(), data.RandomCrop(8, 1), data.RandomResizedCrop(8)])
+    tg.manual_seed(11)
+    a = t(x)
+    tg.manual_seed(11)
+    np.testing.assert_array_equal(a, t(x))
+
+
+# ----- file formats, written here ------------------------------------------------------------------------
+def write_cifar_pickles(folder: Path, n=4):
+    folder.mkdir(parents=True)
+    for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
+        x = images(n, seed=i)
+        with open(folder / name, "wb") as f:
+            pickle.dump({b"data": x.transpose(0, 3, 1, 2).reshape(n, -1), b"labels": list(range(n))}, f)
+
+
+def test_cifar10_pickles(tmp_path):
+    write_cifar_pickles(tmp_path / "cifar-10-batches-py")
+    out = data.load_cifar10(tmp_path)
+    assert out["x_train"].shape == (20, 32, 32, 3) and out["x_test"].shape == (4, 32, 32, 3)
+    np.testing.assert_array_equal(out["x_test"], images(4, seed=5))
+    (tmp_path / "cifar-10-batches-py" / "test_batch").write_bytes(b"not a pickle")
+    with pytest.raises(ValueError, match="test_batch"):
+        data.load_cifar10(tmp_path)
+
+
+def test_cifar10_npz(tmp_path):
+    np.savez(tmp_path / "cifar10.npz", x_train=images(3), y_train=np.arange(3), x_test=images(2), y_test=np.arange(2))
+    assert data.load_cifar10(tmp_path)["x_train"].shape == (3, 32, 32, 3)
+    assert data.load_cifar10(tmp_path / "cifar10.npz")["y_test"].tolist() == [0, 1]
+    np.savez(tmp_path / "bad.npz", x_train=np.zeros((3, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match=r"\(N, 32, 32, 3\)"):
+        data.load_cifar10(tmp_path / "bad.npz")
+
+
+def write_tree(root: Path, split: str, classes, per_class=2):
+    from PIL import Image
+    for c, name in enumerate(classes):
+        (root / split / name).mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(np.full((32, 32, 3), 10 * c + i, np.uint8)).save(root / split / name / f"{i}.png")
+
+
+def test_cifar10_image_folders_and_tar(tmp_path):
+    classes = data.CIFAR10_CLASSES[:3]
+    write_tree(tmp_path / "folders", "train", classes)
+    write_tree(tmp_path / "folders", "test", classes, per_class=1)
+    out = data.load_cifar10(tmp_path / "folders")
+    assert out["x_train"].shape == (6, 32, 32, 3) and out["y_train"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert out["x_train"][2, 0, 0, 0] == 10  # class 1, image 0, lossless PNG
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with tarfile.open(shared / "cifar10-train-jpeg.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "folders" / "train", arcname="train")
+    np.savez(shared / "cifar10-test.npz", x_test=images(2), y_test=np.array([1, 2]))
+    out = data.load_cifar10(shared)
+    assert out["y_train"].tolist() == [0, 0, 1, 1, 2, 2] and out["x_test"].shape == (2, 32, 32, 3)
+
+
+def test_cifar10_empty_folder_lists_what_was_looked_for(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cifar-10-batches-py.*cifar10.npz.*train/ and test/"):
+        data.load_cifar10(tmp_path)
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool):
+    magic = 2051 if array.ndim == 3 else 2049
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    payload = header + array.astype(np.uint8).tobytes()
+    if compress:
+        with gzip.open(str(path) + ".gz", "wb") as f:
+            f.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_mnist_idx_files(tmp_path, compress):
+    x = images(5, 28, 28, 1)[..., 0]
+    for stem, arr in (("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", np.arange(5)),
+                      ("t10k-images-idx3-ubyte", x[:2]), ("t10k-labels-idx1-ubyte", np.arange(2))):
+        write_idx(tmp_path / stem, arr, compress)
+    out = data.load_fashion_mnist(tmp_path)
+    np.testing.assert_array_equal(out["x_train"], x)
+    assert out["y_test"].dtype == np.int64 and data.load_mnist(tmp_path)["x_test"].shape == (2, 28, 28)
+
+
+def test_idx_corrupt_and_missing(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x07" + b"\x00" * 12)
+    with pytest.raises(ValueError, match="magic number"):
+        data.read_idx(tmp_path / "train-images-idx3-ubyte")
+    write_idx(tmp_path / "short", np.zeros((2, 28, 28)), False)
+    (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-10])
+    with pytest.raises(ValueError, match="holds"):
+        data.read_idx(tmp_path / "short")
+    (tmp_path / "partial").mkdir()
+    write_idx(tmp_path / "partial" / "train-images-idx3-ubyte", np.zeros((2, 28, 28)), False)
+    with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
+        data.load_mnist(tmp_path / "partial")
+
+
+def test_mnist_npz(tmp_path):
+    x = images(3, 28, 28, 1)[..., 0]
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=np.arange(3), x_test=x, y_test=np.arange(3))
+    assert data.load_mnist(tmp_path)["x_train"].shape == (3, 28, 28)
+    np.savez(tmp_path / "partial.npz", x_train=x)
+    with pytest.raises(ValueError, match="lacks keys"):
+        data.load_mnist(tmp_path / "partial.npz")
+
+
+def test_svhn_mat(tmp_path):
+    from scipy.io import savemat
+    for split, n in (("train", 3), ("test", 2)):
+        savemat(tmp_path / f"{split}_32x32.mat", {"X": images(n).transpose(1, 2, 3, 0), "y": np.array([[10], [1], [5]][:n])})
+    out = data.load_svhn(tmp_path)
+    assert out["x_train"].shape == (3, 32, 32, 3) and out["y_train"].tolist() == [0, 1, 5]
+    np.testing.assert_array_equal(out["x_test"], images(2))
+    with pytest.raises(FileNotFoundError, match="train_32x32.mat"):
+        data.load_svhn(tmp_path / "nowhere")
+
+
+def test_download_without_torchvision_says_so(tmp_path, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
+    with pytest.raises(RuntimeError, match="torchvision"):
+        data.load_mnist(tmp_path, download=True)
+
+
+def test_rotated_fashion_mnist(tmp_path):
+    x = np.zeros((20, 28, 28), np.uint8)
+    x[:, 4:24, 12:16] = 255  # a vertical bar
+    np.savez(tmp_path / "fashion-mnist.npz", x_train=x, y_train=np.zeros(20), x_test=x[:5], y_test=np.zeros(5))
+    out = data.load_rotated_fashion_mnist(tmp_path, seed=1)
+    assert out["x_train"].shape == (20, 1, 28, 28) and out["y_train"].shape == (20, 1)
+    assert abs(out["y_train"].mean()) < 1e-5 and abs(out["y_train"].std() - 1) < 1e-4
+    assert out["x_train"].min() >= -1.0 - 1e-6 and out["x_train"].max() <= 1.0 + 1e-6
+    again = data.load_rotated_fashion_mnist(tmp_path, seed=1)
+    np.testing.assert_array_equal(out["x_train"], again["x_train"])
+    angles = out["y_train"][:, 0] * out["target_std"] + out["target_mean"]
+    assert np.all(np.abs(angles) <= 180)
+
+
+# ----- the real datasets, when present -------------------------------------------------------------------
+needs_shared = pytest.mark.skipif(SHARED is None or not (SHARED / "cifar10-test.npz").exists(),
+                                  reason="../shared/data is not present")
+
+
+@needs_shared
+def test_shared_datasets():
+    fm = data.load_fashion_mnist(SHARED)
+    assert fm["x_train"].shape == (60000, 28, 28) and abs(fm["x_train"].mean() / 255 - 0.2860) < 1e-3
+    mnist = data.load_mnist(SHARED / "mnist.npz")
+    assert mnist["y_train"][:5].tolist() == [5, 0, 4, 1, 9]
+    test = np.load(SHARED / "cifar10-test.npz")
+    assert test["x_test"].shape == (10000, 32, 32, 3) and np.bincount(test["y_test"]).tolist() == [1000] * 10
