@@ -1,0 +1,67 @@
+"""Shared experiment plumbing: Fashion-MNIST as flat features, atomic JSON, curve plots, markdown tables."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_ift.classic import split_train_valid
+from tinygrad_ift.data import load_fashion_mnist
+
+
+def fashion_mnist_flat(data_dir: str | None, subset: int | None = None, seed: int = 0) -> dict:
+    """Pixels scaled to [0, 1] and flattened to 784 features; a seeded 90/10 train/valid split.
+
+    `subset` keeps a seeded random sample of the training images (the stored order is grouped by class)."""
+    raw = load_fashion_mnist(data_dir)
+    x = raw["x_train"].reshape(len(raw["x_train"]), -1).astype(np.float64) / 255.0
+    y = raw["y_train"]
+    if subset:
+        keep = np.random.default_rng(seed).permutation(len(x))[:subset]
+        x, y = x[keep], y[keep]
+    train, valid = split_train_valid(x, y, 0.1, seed)
+    test = (raw["x_test"].reshape(len(raw["x_test"]), -1).astype(np.float64) / 255.0, raw["y_test"])
+    return {"train": train, "valid": valid, "test": test}
+
+
+def write_json(path: Path, payload: dict) -> None:
+    """Atomic: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(payload, f, indent=2)
+    os.replace(tmp, path)
+
+
+def plot_curves(logs: dict, title: str, path: Path) -> None:
+    """Loss and accuracy per epoch, train and valid, side by side."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("loss", "acc")):
+        for split in ("train", "valid"):
+            ax.plot(logs[f"{split}_{metric}"], label=split)
+        ax.set_xlabel("epoch (0 = untrained)")
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def markdown_table(rows: list[str], cols: list, values: dict, row_name: str, col_name: str) -> str:
+    """values[(row, col)] -> a markdown table (missing cells shown as '-')."""
+    head = f"| {row_name} \\ {col_name} | " + " | ".join(str(c) for c in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 1)]
+    for r in rows:
+        cells = [f"{values[(r, c)]:.4f}" if (r, c) in values else "-" for c in cols]
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Logistic regression by hand on Fashion-MNIST: SGD and Adam over learning rate x batch size.
+
+Writes results.json (every setting's logs and the table of best validation accuracies), table.md, and the best
+model's curves; the test set is used once, for the best model.
+Usage: python -m experiments.logistic_regression [--epochs 5] [--subset N] [--quick] [--data_dir PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from experiments.common import fashion_mnist_flat, markdown_table, plot_curves, write_json
+from tinygrad_ift.classic import LinearModel, add_bias_column, evaluate, fit
+
+LRS = [0.1, 0.01, 0.001]
+BATCH_SIZES = [1, 20, 200, 1000]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--subset", type=int, default=None, help="use a seeded random sample of N training images")
+    parser.add_argument("--batch1_subset", type=int, default=5000,
+                        help="batch size 1 trains on this many images (one update per image is slow)")
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 6000 images, batch sizes 20/200")
+    parser.add_argument("--data_dir", default=None)
+    parser.add_argument("--logdir", default="experiments/results/logistic_regression")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.subset = 2, args.subset or 6000
+    batch_sizes = [20, 200] if args.quick else BATCH_SIZES
+    data = fashion_mnist_flat(args.data_dir, args.subset)
+    train = (add_bias_column(data["train"][0]), data["train"][1])
+    valid = (add_bias_column(data["valid"][0]), data["valid"][1])
+    test = (add_bias_column(data["test"][0]), data["test"][1])
+    runs, best = {}, None
+    for optimizer in ("sgd", "adam"):
+        for lr in LRS:
+            for bs in batch_sizes:
+                n = min(len(train[0]), args.batch1_subset) if bs == 1 else len(train[0])
+                start = time.perf_counter()
+                model, logs = fit(LinearModel(train[0].shape[1] - 1, 10), (train[0][:n], train[1][:n]), valid, 10,
+                                  optimizer=optimizer, lr=lr, batch_size=bs, epochs=args.epochs)
+                key = f"{optimizer}/lr={lr}/bs={bs}"
+                runs[key] = {"optimizer": optimizer, "lr": lr, "batch_size": bs, "n_train": n, "logs": logs,
+                             "best_valid_acc": max(logs["valid_acc"]), "seconds": time.perf_counter() - start}
+                print(f"{key:28s} n_train={n:6d} best valid acc {runs[key]['best_valid_acc']:.4f}")
+                if best is None or runs[key]["best_valid_acc"] > runs[best[0]]["best_valid_acc"]:
+                    best = (key, model)
+    key, model = best
+    test_loss, test_acc = evaluate(model, *test, 10)
+    logdir = Path(args.logdir)
+    tables = {opt: markdown_table([str(lr) for lr in LRS], batch_sizes,
+                                  {(str(r["lr"]), r["batch_size"]): r["best_valid_acc"] for r in runs.values()
+                                   if r["optimizer"] == opt}, "lr", "batch size") for opt in ("sgd", "adam")}
+    (logdir).mkdir(parents=True, exist_ok=True)
+    (logdir / "table.md").write_text("".join(f"## {opt}: best validation accuracy\n\n{t}\n\n" for opt, t in tables.items()))
+    plot_curves(runs[key]["logs"], f"logistic regression, best: {key}", logdir / "best_curves.png")
+    result = {"settings": vars(args), "batch_size_1_note": f"batch size 1 trains on the first "
+              f"{args.batch1_subset} training images only", "runs": runs, "best": key, "test_loss": test_loss,
+              "test_acc": test_acc}
+    write_json(logdir / "results.json", result)
+    print(f"best {key}: test accuracy {test_acc:.4f} (loss {test_loss:.4f}); wrote {logdir}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
