@@ -54,3 +54,18 @@ def write_results(path: str, payload: dict) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(payload, f, indent=2, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
     os.replace(tmp, path)
+
+
+def traced_peak(fn: Callable[[], object]) -> int:
+    """Bytes allocated through tracemalloc at the peak of fn(), above what was allocated before it
+    (NumPy reports its allocations there; PyTorch's CPU allocator does not)."""
+    import gc
+    import tracemalloc
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()

@@ -27,7 +27,7 @@ class Conv2dFunction(Function):
         cols = cols.reshape(groups, -1, n * oh * ow)
         w = weight.reshape(groups, out_c // groups, c_per_group * kh * kw)
         out = xp.matmul(w, cols).reshape(out_c, n, oh, ow)
-        self.cols, self.w, self.weight_shape = cols, w, weight.shape
+        self.cols, self.w, self.weight_shape, self.has_bias = cols, w, weight.shape, bias is not None
         self.padded_shape, self.stride, self.padding, self.dilation = x_padded.shape, stride, padding, dilation
         out = xp.ascontiguousarray(out.transpose(1, 0, 2, 3))
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
@@ -43,7 +43,7 @@ class Conv2dFunction(Function):
         c, kh, kw = self.padded_shape[1], self.weight_shape[2], self.weight_shape[3]
         dcols = dcols.reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
         grad_x = unpad_image(col2im(dcols, self.padded_shape, self.stride, self.dilation), self.padding)
-        return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
 
 
 def check_image_input(name: str, x: Tensor, channels: int | None = None) -> None:
