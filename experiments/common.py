@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ift.classic import split_train_valid
+from tinygrad_ift.classic import evaluate, fit, split_train_valid
 from tinygrad_ift.data import load_fashion_mnist
 
 
@@ -65,3 +66,32 @@ def markdown_table(rows: list[str], cols: list, values: dict, row_name: str, col
         cells = [f"{values[(r, c)]:.4f}" if (r, c) in values else "-" for c in cols]
         lines.append(f"| {r} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+class GridSearch:
+    """Train one by-hand model per setting, keep every run's logs and the model of the best validation accuracy,
+    then score that model once on the test set and write results.json, table.md and its curves."""
+
+    def __init__(self) -> None:
+        self.runs: dict = {}
+        self.best_key: str | None = None
+        self.best_model = None
+
+    def run(self, key: str, model, train: tuple, valid: tuple, info: dict, **fit_options) -> None:
+        start = time.perf_counter()
+        model, logs = fit(model, train, valid, 10, **fit_options)
+        self.runs[key] = {**info, "logs": logs, "best_valid_acc": max(logs["valid_acc"]),
+                          "seconds": time.perf_counter() - start}
+        print(f"{key:28s} best valid acc {self.runs[key]['best_valid_acc']:.4f} ({self.runs[key]['seconds']:.1f} s)")
+        if self.best_key is None or self.runs[key]["best_valid_acc"] > self.runs[self.best_key]["best_valid_acc"]:
+            self.best_key, self.best_model = key, model
+
+    def finish(self, test: tuple, logdir: Path, tables: str, title: str, extra: dict) -> dict:
+        test_loss, test_acc = evaluate(self.best_model, *test, 10)
+        logdir.mkdir(parents=True, exist_ok=True)
+        (logdir / "table.md").write_text(tables)
+        plot_curves(self.runs[self.best_key]["logs"], f"{title}, best: {self.best_key}", logdir / "best_curves.png")
+        result = {**extra, "runs": self.runs, "best": self.best_key, "test_loss": test_loss, "test_acc": test_acc}
+        write_json(logdir / "results.json", result)
+        print(f"best {self.best_key}: test accuracy {test_acc:.4f} (loss {test_loss:.4f}); wrote {logdir}")
+        return result

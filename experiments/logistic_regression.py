@@ -7,11 +7,10 @@ Usage: python -m experiments.logistic_regression [--epochs 5] [--subset N] [--qu
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-from experiments.common import fashion_mnist_flat, markdown_table, plot_curves, write_json
-from tinygrad_ift.classic import LinearModel, add_bias_column, evaluate, fit
+from experiments.common import GridSearch, fashion_mnist_flat, markdown_table
+from tinygrad_ift.classic import LinearModel, add_bias_column
 
 LRS = [0.1, 0.01, 0.001]
 BATCH_SIZES = [1, 20, 200, 1000]
@@ -34,34 +33,23 @@ def main(argv: list[str] | None = None) -> dict:
     train = (add_bias_column(data["train"][0]), data["train"][1])
     valid = (add_bias_column(data["valid"][0]), data["valid"][1])
     test = (add_bias_column(data["test"][0]), data["test"][1])
-    runs, best = {}, None
+    grid = GridSearch()
     for optimizer in ("sgd", "adam"):
         for lr in LRS:
             for bs in batch_sizes:
                 n = min(len(train[0]), args.batch1_subset) if bs == 1 else len(train[0])
-                start = time.perf_counter()
-                model, logs = fit(LinearModel(train[0].shape[1] - 1, 10), (train[0][:n], train[1][:n]), valid, 10,
-                                  optimizer=optimizer, lr=lr, batch_size=bs, epochs=args.epochs)
-                key = f"{optimizer}/lr={lr}/bs={bs}"
-                runs[key] = {"optimizer": optimizer, "lr": lr, "batch_size": bs, "n_train": n, "logs": logs,
-                             "best_valid_acc": max(logs["valid_acc"]), "seconds": time.perf_counter() - start}
-                print(f"{key:28s} n_train={n:6d} best valid acc {runs[key]['best_valid_acc']:.4f}")
-                if best is None or runs[key]["best_valid_acc"] > runs[best[0]]["best_valid_acc"]:
-                    best = (key, model)
-    key, model = best
-    test_loss, test_acc = evaluate(model, *test, 10)
-    logdir = Path(args.logdir)
-    tables = {opt: markdown_table([str(lr) for lr in LRS], batch_sizes,
-                                  {(str(r["lr"]), r["batch_size"]): r["best_valid_acc"] for r in runs.values()
-                                   if r["optimizer"] == opt}, "lr", "batch size") for opt in ("sgd", "adam")}
-    (logdir).mkdir(parents=True, exist_ok=True)
-    (logdir / "table.md").write_text("".join(f"## {opt}: best validation accuracy\n\n{t}\n\n" for opt, t in tables.items()))
-    plot_curves(runs[key]["logs"], f"logistic regression, best: {key}", logdir / "best_curves.png")
-    result = {"settings": vars(args), "batch_size_1_note": f"batch size 1 trains on the first "
-              f"{args.batch1_subset} training images only", "runs": runs, "best": key, "test_loss": test_loss,
-              "test_acc": test_acc}
-    write_json(logdir / "results.json", result)
-    print(f"best {key}: test accuracy {test_acc:.4f} (loss {test_loss:.4f}); wrote {logdir}")
+                grid.run(f"{optimizer}/lr={lr}/bs={bs}", LinearModel(train[0].shape[1] - 1, 10),
+                         (train[0][:n], train[1][:n]), valid,
+                         {"optimizer": optimizer, "lr": lr, "batch_size": bs, "n_train": n},
+                         optimizer=optimizer, lr=lr, batch_size=bs, epochs=args.epochs)
+    tables = "".join(
+        f"## {opt}: best validation accuracy\n\n" + markdown_table(
+            [str(lr) for lr in LRS], batch_sizes,
+            {(str(r["lr"]), r["batch_size"]): r["best_valid_acc"] for r in grid.runs.values() if r["optimizer"] == opt},
+            "lr", "batch size") + "\n\n" for opt in ("sgd", "adam"))
+    note = f"batch size 1 trains on the first {args.batch1_subset} training images only"
+    result = grid.finish(test, Path(args.logdir), tables, "logistic regression",
+                         {"settings": vars(args), "batch_size_1_note": note})
     return result
 
 

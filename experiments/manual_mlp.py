@@ -7,11 +7,10 @@ Usage: python -m experiments.manual_mlp [--epochs 3] [--subset N] [--quick] [--d
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-from experiments.common import fashion_mnist_flat, markdown_table, plot_curves, write_json
-from tinygrad_ift.classic import ManualMLP, evaluate, fit
+from experiments.common import GridSearch, fashion_mnist_flat, markdown_table
+from tinygrad_ift.classic import ManualMLP
 
 DEPTHS = [1, 3, 5]
 WIDTHS = [25, 100, 300, 500, 1000]
@@ -31,33 +30,19 @@ def main(argv: list[str] | None = None) -> dict:
     if args.quick:
         args.epochs, args.subset = 1, args.subset or 6000
     data = fashion_mnist_flat(args.data_dir, args.subset)
-    runs, best = {}, None
+    grid = GridSearch()
     for optimizer, lr in LEARNING_RATES.items():
         for depth in depths:
             for width in widths:
-                start = time.perf_counter()
-                model, logs = fit(ManualMLP(784, width, depth, 10), data["train"], data["valid"], 10,
-                                  optimizer=optimizer, lr=lr, batch_size=args.batch_size, epochs=args.epochs)
-                key = f"{optimizer}/depth={depth}/width={width}"
-                runs[key] = {"optimizer": optimizer, "lr": lr, "depth": depth, "width": width, "logs": logs,
-                             "best_valid_acc": max(logs["valid_acc"]), "seconds": time.perf_counter() - start}
-                print(f"{key:28s} best valid acc {runs[key]['best_valid_acc']:.4f} ({runs[key]['seconds']:.1f} s)")
-                if best is None or runs[key]["best_valid_acc"] > runs[best[0]]["best_valid_acc"]:
-                    best = (key, model)
-    key, model = best
-    test_loss, test_acc = evaluate(model, *data["test"], 10)
-    logdir = Path(args.logdir)
-    logdir.mkdir(parents=True, exist_ok=True)
+                grid.run(f"{optimizer}/depth={depth}/width={width}", ManualMLP(784, width, depth, 10), data["train"],
+                         data["valid"], {"optimizer": optimizer, "lr": lr, "depth": depth, "width": width},
+                         optimizer=optimizer, lr=lr, batch_size=args.batch_size, epochs=args.epochs)
     tables = "".join(
         f"## {opt} (lr {lr}): best validation accuracy\n\n" + markdown_table(
             [str(d) for d in depths], widths,
-            {(str(r["depth"]), r["width"]): r["best_valid_acc"] for r in runs.values() if r["optimizer"] == opt},
+            {(str(r["depth"]), r["width"]): r["best_valid_acc"] for r in grid.runs.values() if r["optimizer"] == opt},
             "depth", "width") + "\n\n" for opt, lr in LEARNING_RATES.items())
-    (logdir / "table.md").write_text(tables)
-    plot_curves(runs[key]["logs"], f"manual MLP, best: {key}", logdir / "best_curves.png")
-    result = {"settings": vars(args), "runs": runs, "best": key, "test_loss": test_loss, "test_acc": test_acc}
-    write_json(logdir / "results.json", result)
-    print(f"best {key}: test accuracy {test_acc:.4f} (loss {test_loss:.4f}); wrote {logdir}")
+    result = grid.finish(data["test"], Path(args.logdir), tables, "manual MLP", {"settings": vars(args)})
     return result
 
 
