@@ -1,0 +1,169 @@
+"""The training loop: epochs of minibatch steps, validation after each, a checkpoint after each, test at the end."""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from .. import random as tg_random
+from ..backend import Device, get_array_module
+from ..grad_mode import no_grad
+from ..nn import Module
+from ..nn import functional as F
+from .builders import build_model, build_optimizer, model_settings
+from .checkpoint import CHECKPOINT_FILE, Progress, load_checkpoint, save_checkpoint, saved_config
+from .datasets import DataSplits
+from .plots import plot_curves
+from .results import build_results, write_results
+
+# Flags a resumed run may change: they do not alter what is computed (only how long, where, how verbosely).
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "device", "print_every", "visualize", "data_dir", "logdir"})
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the run stops and keeps its last good checkpoint."""
+
+
+class ResumeMismatchError(ValueError):
+    """The checkpoint to resume from was written by a run with different settings."""
+
+
+class Meter:
+    """Running mean loss and accuracy over the images seen so far."""
+
+    def __init__(self):
+        self.loss_sum, self.correct, self.count = 0.0, 0, 0
+
+    def update(self, mean_loss: float, logits, labels) -> None:
+        xp = get_array_module(logits.data)
+        n = labels.shape[0]
+        self.loss_sum += mean_loss * n
+        self.correct += int((xp.argmax(logits.data, axis=1) == labels.data).sum())
+        self.count += n
+
+    @property
+    def loss(self) -> float:
+        return self.loss_sum / max(self.count, 1)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(self.count, 1)
+
+
+def _progress_bar(loader, description: str, leave: bool):
+    from tqdm.auto import tqdm  # an optional dependency of the command line only
+
+    return tqdm(loader, desc=description, leave=leave, unit="batch", dynamic_ncols=True)
+
+
+class Trainer:
+    """Holds one run: its model, optimiser, data and progress, and writes its files to `config['logdir']`."""
+
+    def __init__(self, config: dict, data: DataSplits):
+        self.config, self.data = config, data
+        self.device = Device(config["device"])
+        self.logdir = Path(config["logdir"])
+        self.checkpoint_path = self.logdir / CHECKPOINT_FILE
+        tg_random.manual_seed(config["seed"])
+        self.model: Module = build_model(config, data).to(self.device)
+        self.optimizer = build_optimizer(config, list(self.model.parameters()))
+        self.progress = Progress(config=config)
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.size for p in self.model.parameters())
+
+    def resume(self) -> None:
+        """Continue from the checkpoint in the logdir, if there is one, after checking it is the same run."""
+        if not self.checkpoint_path.exists():
+            print(f"no checkpoint at {self.checkpoint_path}: starting from scratch")
+            return
+        saved = saved_config(self.checkpoint_path)
+        changed = {key: (saved.get(key), value) for key, value in self.config.items()
+                   if key not in RESUMABLE_CHANGES and saved.get(key) != value}
+        if changed:
+            raise ResumeMismatchError(
+                f"the checkpoint {self.checkpoint_path} was written with different settings "
+                f"(flag: (checkpoint, now)): {changed}")
+        progress = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)
+        self.data.train_loader.seed = progress.loader_state["seed"]
+        self.data.train_loader.epoch = progress.loader_state["epoch"]
+        self.progress = Progress(progress.epoch, progress.history, progress.loader_state, self.config)
+        print(f"resuming from {self.checkpoint_path} after epoch {progress.epoch}")
+
+    def train_epoch(self, epoch: int) -> tuple[float, float]:
+        """One pass over the training split; returns its mean loss and accuracy."""
+        self.model.train()
+        meter, start = Meter(), time.perf_counter()
+        bar = _progress_bar(self.data.train_loader, f"epoch {epoch}/{self.config['epochs']}", leave=False)
+        for step, (images, labels) in enumerate(bar, start=1):
+            logits = self.model(images)
+            loss = F.cross_entropy(logits, labels)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                bar.close()
+                raise NonFiniteLossError(self._stop_message(epoch, step, loss_value))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            meter.update(loss_value, logits, labels)
+            speed = meter.count / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.accuracy:.4f}", img_s=f"{speed:.0f}",
+                            refresh=False)
+            if self.config["print_every"] and step % self.config["print_every"] == 0:
+                bar.write(f"epoch {epoch} step {step}: loss {meter.loss:.4f}  accuracy {meter.accuracy:.4f}  "
+                          f"{speed:.0f} images/s")
+        bar.close()
+        return meter.loss, meter.accuracy
+
+    def _stop_message(self, epoch: int, step: int, loss_value: float) -> str:
+        kept = (f"the last good checkpoint (after epoch {self.progress.epoch}) is kept at {self.checkpoint_path}"
+                if self.progress.epoch else "no epoch had finished, so there is no checkpoint")
+        return (f"the training loss became {loss_value} at epoch {epoch}, step {step}; stopping "
+                f"(try a smaller --lr). {kept}")
+
+    def evaluate(self, loader, description: str) -> tuple[float, float]:
+        """Mean loss and accuracy over a whole split, in eval mode and without building graphs."""
+        self.model.eval()
+        meter = Meter()
+        with no_grad():
+            for images, labels in _progress_bar(loader, description, leave=False):
+                logits = self.model(images)
+                meter.update(F.cross_entropy(logits, labels).item(), logits, labels)
+        return meter.loss, meter.accuracy
+
+    def fit(self) -> dict:
+        """Train the remaining epochs, then test; writes checkpoint, results.json and plots; returns the results."""
+        history = self.progress.history
+        for epoch in range(self.progress.epoch + 1, self.config["epochs"] + 1):
+            start = time.perf_counter()
+            train_loss, train_acc = self.train_epoch(epoch)
+            valid_loss, valid_acc = self.evaluate(self.data.valid_loader, "validation")
+            history.record(train_loss, train_acc, valid_loss, valid_acc, time.perf_counter() - start)
+            self.progress.epoch = epoch
+            self.progress.loader_state = {"seed": self.data.train_loader.seed,
+                                          "epoch": self.data.train_loader.epoch}
+            save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.progress)
+            print(f"epoch {epoch}/{self.config['epochs']}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
+                  f"valid loss {valid_loss:.4f} acc {valid_acc:.4f} | {history.epoch_times[-1]:.1f} s")
+        test_loss, test_acc = self.evaluate(self.data.test_loader, "test")
+        print(f"test loss {test_loss:.4f}  test accuracy {test_acc:.4f}")
+        results = build_results(history, test_loss, test_acc, self.n_parameters, self._described_config(),
+                                self.device)
+        print(f"results: {write_results(self.logdir, results)}")
+        plot_curves(results, self.logdir)
+        if self.config["visualize"]:
+            self.model.visualize(self.logdir)
+        return results
+
+    def _described_config(self) -> dict:
+        """The run's flags plus the model's constructor keywords."""
+        return {**self.config, "model_settings": model_settings(self.config, self.data)}
+
+
+def train(config: dict, data: DataSplits) -> dict:
+    """Run (or, with config['resume'], continue) one training run; returns what results.json holds."""
+    trainer = Trainer(config, data)
+    if config["resume"]:
+        trainer.resume()
+    return trainer.fit()
