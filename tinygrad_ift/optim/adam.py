@@ -42,14 +42,20 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         state["step"] += 1
-        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
-        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad
-        second_moment = state["exp_avg_sq"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: fresh arrays each step cost page faults
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = second_moment = xp.maximum(state["max_exp_avg_sq"], second_moment)
-        step_size = lr / (1 - beta1 ** state["step"])
-        denom = xp.sqrt(second_moment) / math.sqrt(1 - beta2 ** state["step"]) + eps
-        param.data -= step_size * state["exp_avg"] / denom
+            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        denom = xp.sqrt(v)
+        denom /= math.sqrt(1 - beta2 ** state["step"])
+        denom += eps
+        step = m / denom
+        step *= lr / (1 - beta1 ** state["step"])
+        param.data -= step
 
 
 class AdamW(Adam):

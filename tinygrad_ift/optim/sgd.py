@@ -28,7 +28,8 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if momentum:
             if "momentum_buffer" in state:
-                state["momentum_buffer"] = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * grad
+                state["momentum_buffer"] *= momentum
+                state["momentum_buffer"] += (1 - group["dampening"]) * grad
             else:
                 state["momentum_buffer"] = grad.copy()
             buf = state["momentum_buffer"]
