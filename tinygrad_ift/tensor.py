@@ -218,8 +218,9 @@ class Tensor:
                 if g is None:
                     continue
                 if node._ctx is None or node._retain_grad:
-                    if node.grad is None:
-                        node.grad = Tensor._wrap(g if node._ctx is None else g.copy(), node._device)
+                    if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
+                        g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
+                        node.grad = Tensor._wrap(g, node._device)
                     else:
                         node.grad.data = node.grad.data + g
                 ctx = node._ctx
