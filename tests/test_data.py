@@ -3,16 +3,18 @@ plus the shared real datasets when they are present."""
 from __future__ import annotations
 
 import gzip
-import io
 import pickle
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_ift as tg
 from tinygrad_ift import data
+from tinygrad_ift.backend import cuda_available
 from tinygrad_ift.data.paths import default_data_dir
 
 SHARED = default_data_dir()
@@ -80,6 +82,42 @@ def test_loader_applies_transform_and_reports_worker_errors():
         list(data.DataLoader(Broken(), batch_size=2))
 
 
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 12), drop_last=st.booleans(), shuffle=st.booleans())
+def test_an_epoch_visits_every_item_once(n, batch_size, drop_last, shuffle):
+    ds = data.ArrayDataset(np.zeros((n, 2), np.float32), np.arange(n))
+    loader = data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=0)
+    seen = [y.numpy() for _, y in loader]
+    full = seen if drop_last else seen[:-1]
+    assert len(seen) == len(loader) and all(len(y) == batch_size for y in full)
+    seen = np.concatenate(seen) if seen else np.zeros(0, np.int64)
+    assert len(set(seen.tolist())) == len(seen) == (n // batch_size * batch_size if drop_last else n)
+
+
+def test_loader_casts_inputs_to_float32_and_labels_to_int64():
+    ds = data.ArrayDataset(np.ones((5, 3), np.float64), np.arange(5, dtype=np.int32))
+    x, y = next(iter(data.DataLoader(ds, batch_size=5)))
+    assert x.dtype == np.float32 and y.dtype == np.int64
+    targets = data.ArrayDataset(np.ones((5, 3), np.float32), np.ones((5, 1), np.float32))
+    assert next(iter(data.DataLoader(targets, batch_size=5)))[1].dtype == np.float32
+
+
+def test_datasets_without_batch_indexing_are_gathered_item_by_item():
+    class Squares:
+        def __len__(self):
+            return 7
+
+        def __getitem__(self, i):
+            assert isinstance(i, int)
+            return np.full(2, i * i, np.float32), i
+
+    loader = data.DataLoader(data.random_split(Squares(), [5, 2], seed=0)[0], batch_size=3, shuffle=True, seed=4)
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in loader])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    assert x.shape == (5, 2) and y.dtype == np.int64
+    np.testing.assert_array_equal(x[:, 0], y ** 2)
+
+
 # ----- transforms ----------------------------------------------------------------------------------------
 def batch(n=4, c=3, h=8, w=8, seed=0):
     return np.random.default_rng(seed).random((n, c, h, w)).astype(np.float32)
@@ -112,6 +150,11 @@ def test_random_resized_crop():
     np.testing.assert_allclose(data.RandomResizedCrop(12, scale=(1, 1), ratio=(1, 1))(x), x, atol=1e-6)
     out = data.RandomResizedCrop(6, scale=(0.8, 1.0), ratio=(0.9, 1.1))(x)
     assert out.shape == (4, 3, 6, 6) and out.min() >= x.min() - 1e-6 and out.max() <= x.max() + 1e-6
+    crops = data.RandomResizedCrop(6, scale=(0.25, 0.25), ratio=(1, 1))(x)  # 6x6 windows, not resized
+    for i in range(4):
+        assert any(np.allclose(crops[i], x[i, :, t:t + 6, l:l + 6], atol=1e-6) for t in range(7) for l in range(7))
+    wide = data.RandomResizedCrop((4, 10), scale=(0.5, 1.0))(batch(h=6, w=20))
+    assert wide.shape == (4, 3, 4, 10) and wide.dtype == np.float32
 
 
 def test_normalize_and_compose():
@@ -138,6 +181,18 @@ def test_transforms_are_seeded():
     np.testing.assert_array_equal(a, t(x))
 
 
+@pytest.mark.skipif(not cuda_available(), reason="needs CuPy and a CUDA GPU")
+def test_loader_and_transforms_run_on_the_gpu():
+    ds = data.ArrayDataset(images(8), np.arange(8))
+    transform = data.Compose([data.ToFloatCHW(), data.RandomHorizontalFlip(1.0), data.RandomCrop(32, padding=4),
+                              data.RandomResizedCrop(32), data.Rotate(90), data.Normalize([0.5] * 3, [0.2] * 3)])
+    x, y = next(iter(data.DataLoader(ds, batch_size=8, transform=transform, device="cuda")))
+    assert x.device == "cuda" and y.device == "cuda" and x.shape == (8, 3, 32, 32) and x.dtype == np.float32
+    flip = data.Compose([data.ToFloatCHW(), data.RandomHorizontalFlip(1.0)])
+    gpu = next(iter(data.DataLoader(ds, batch_size=8, transform=flip, device="cuda")))[0].numpy()
+    np.testing.assert_array_equal(gpu, flip(images(8)))
+
+
 # ----- file formats, written here ------------------------------------------------------------------------
 def write_cifar_pickles(folder: Path, n=4):
     folder.mkdir(parents=True)
@@ -161,6 +216,9 @@ def test_cifar10_npz(tmp_path):
     np.savez(tmp_path / "cifar10.npz", x_train=images(3), y_train=np.arange(3), x_test=images(2), y_test=np.arange(2))
     assert data.load_cifar10(tmp_path)["x_train"].shape == (3, 32, 32, 3)
     assert data.load_cifar10(tmp_path / "cifar10.npz")["y_test"].tolist() == [0, 1]
+    np.savez(tmp_path / "test-only.npz", x_test=images(2), y_test=np.array([3, 4], np.int32))
+    only = data.load_cifar10(tmp_path / "test-only.npz")
+    assert sorted(only) == ["x_test", "y_test"] and only["y_test"].dtype == np.int64
     np.savez(tmp_path / "bad.npz", x_train=np.zeros((3, 28, 28), np.uint8))
     with pytest.raises(ValueError, match=r"\(N, 32, 32, 3\)"):
         data.load_cifar10(tmp_path / "bad.npz")
@@ -188,6 +246,28 @@ def test_cifar10_image_folders_and_tar(tmp_path):
     np.savez(shared / "cifar10-test.npz", x_test=images(2), y_test=np.array([1, 2]))
     out = data.load_cifar10(shared)
     assert out["y_train"].tolist() == [0, 0, 1, 1, 2, 2] and out["x_test"].shape == (2, 32, 32, 3)
+
+
+def test_image_folder_class_order_cache_and_errors(tmp_path):
+    for split in ("train", "test"):  # CIFAR class folders keep CIFAR label ids
+        write_tree(tmp_path / "cifar", split, ["cat", "airplane"], per_class=1)
+    assert data.load_cifar10(tmp_path / "cifar")["y_train"].tolist() == [0, 3]
+    write_tree(tmp_path, "other", ["zebra", "ant"], per_class=1)  # anything else: sorted folder order
+    out = data.read_image_folder(tmp_path / "other")
+    assert out["classes"].tolist() == ["ant", "zebra"] and out["x"][0, 0, 0, 0] == 10
+    caches = sorted((tmp_path / "cache").glob("imagefolder-*"))
+    cached = data.read_image_folder(tmp_path / "other")  # a second read comes from the cache
+    assert sorted((tmp_path / "cache").glob("imagefolder-*")) == caches
+    np.testing.assert_array_equal(cached["x"], out["x"])
+    from PIL import Image
+    Image.fromarray(np.full((32, 32, 3), 99, np.uint8)).save(tmp_path / "other" / "ant" / "0.png")
+    assert data.read_image_folder(tmp_path / "other")["x"][0, 0, 0, 0] == 99  # a changed file is seen
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "other" / "ant" / "1.png")
+    with pytest.raises(ValueError, match="differ in size"):
+        data.read_image_folder(tmp_path / "other")
+    (tmp_path / "other" / "ant" / "1.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="1.png: not a readable image"):
+        data.read_image_folder(tmp_path / "other")
 
 
 def test_cifar10_empty_folder_lists_what_was_looked_for(tmp_path):
@@ -243,20 +323,25 @@ def test_mnist_npz(tmp_path):
 def test_svhn_mat(tmp_path):
     from scipy.io import savemat
     for split, n in (("train", 3), ("test", 2)):
-        savemat(tmp_path / f"{split}_32x32.mat", {"X": images(n).transpose(1, 2, 3, 0), "y": np.array([[10], [1], [5]][:n])})
+        labels = np.array([[10], [1], [5]][:n])  # the files store the digit 0 as label 10
+        savemat(tmp_path / f"{split}_32x32.mat", {"X": images(n).transpose(1, 2, 3, 0), "y": labels})
     out = data.load_svhn(tmp_path)
     assert out["x_train"].shape == (3, 32, 32, 3) and out["y_train"].tolist() == [0, 1, 5]
     np.testing.assert_array_equal(out["x_test"], images(2))
     with pytest.raises(FileNotFoundError, match="train_32x32.mat"):
         data.load_svhn(tmp_path / "nowhere")
+    (tmp_path / "test_32x32.mat").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="test_32x32.mat is not an SVHN .mat file"):
+        data.load_svhn(tmp_path)
 
 
 def test_download_without_torchvision_says_so(tmp_path, monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "torchvision", None)
     monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
-    with pytest.raises(RuntimeError, match="torchvision"):
-        data.load_mnist(tmp_path, download=True)
+    for load in (data.load_mnist, data.load_cifar10, data.load_svhn):
+        with pytest.raises(RuntimeError, match=f"torchvision, which is not installed.*{tmp_path}"):
+            load(tmp_path, download=True)
 
 
 def test_rotated_fashion_mnist(tmp_path):
@@ -284,5 +369,7 @@ def test_shared_datasets():
     assert fm["x_train"].shape == (60000, 28, 28) and abs(fm["x_train"].mean() / 255 - 0.2860) < 1e-3
     mnist = data.load_mnist(SHARED / "mnist.npz")
     assert mnist["y_train"][:5].tolist() == [5, 0, 4, 1, 9]
-    test = np.load(SHARED / "cifar10-test.npz")
+    test = data.load_cifar10(SHARED / "cifar10-test.npz")
     assert test["x_test"].shape == (10000, 32, 32, 3) and np.bincount(test["y_test"]).tolist() == [1000] * 10
+    means = test["x_test"].reshape(-1, 3).mean(axis=0) / 255
+    np.testing.assert_allclose(means, data.CIFAR10_MEAN, atol=0.01)  # test-split means sit near the train ones

@@ -16,10 +16,15 @@ STD = (0.2470, 0.2435, 0.2616)
 
 
 def _check(split: dict, source: str) -> dict:
-    for name in ("x_train", "x_test"):
-        x = split.get(name)
-        if x is not None and (x.ndim != 4 or x.shape[1:] != (32, 32, 3)):
-            raise ValueError(f"{source}: {name} should be images (N, 32, 32, 3), got shape {x.shape}")
+    """Shapes checked, images as uint8 and labels as int64."""
+    for part in ("train", "test"):
+        x, y = split.get(f"x_{part}"), split.get(f"y_{part}")
+        if x is None:
+            continue
+        if x.ndim != 4 or x.shape[1:] != (32, 32, 3) or y is None or y.shape != (len(x),):
+            raise ValueError(f"CIFAR-10 {source}: expected x_{part} images (N, 32, 32, 3) and y_{part} labels "
+                             f"(N,), got {x.shape} and {None if y is None else y.shape}")
+        split[f"x_{part}"], split[f"y_{part}"] = x.astype(np.uint8, copy=False), y.astype(np.int64, copy=False)
     return split
 
 
@@ -53,7 +58,7 @@ def _from_npz(path: Path) -> dict:
 
 
 def _tree(split: dict, prefix: str) -> dict:
-    return {f"x_{prefix}": split["x"], f"y_{prefix}": split["y"].astype(np.int64)}
+    return {f"x_{prefix}": split["x"], f"y_{prefix}": split["y"]}
 
 
 def _classes_for(folder: Path) -> list[str] | None:
@@ -64,11 +69,13 @@ def _classes_for(folder: Path) -> list[str] | None:
 def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -> dict:
     """dict(x_train, y_train, x_test, y_test): uint8 (N, 32, 32, 3) HWC RGB images and int64 labels.
 
-    `data_dir` may hold (checked in this order): `cifar-10-batches-py/` (or be it); an .npz with all four
-    keys; `train/` and `test/` image-folder trees; or the shared layout `cifar10-test.npz` with
-    `cifar10-train-jpeg.tar.gz` (a `train/<class>/*.jpg` tree). Decoded images are cached.
+    `data_dir` (default: see `default_data_dir`) may be an .npz file (x_train/y_train/x_test/y_test, or the
+    test pair alone) or a folder holding, checked in this order: `cifar-10-batches-py/` (or being it);
+    cifar10.npz; `train/` and `test/` image-folder trees (`<split>/<class>/*.png|jpg`); or the shared
+    layout `cifar10-test.npz` with `cifar10-train-jpeg.tar.gz` (or an extracted `train/`). Image files are
+    decoded once and cached. download=True fetches the official pickles first (needs torchvision).
     """
-    root = resolve(data_dir)
+    root = fetch("cifar10", resolve(data_dir)) if download else resolve(data_dir)
     if root.is_file() and root.suffix == ".npz":
         return _check(_from_npz(root), str(root))
     if not root.is_dir():
@@ -92,4 +99,4 @@ def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -
         f"CIFAR-10: found no dataset in {root}. Looked for: cifar-10-batches-py/ (data_batch_1..5, test_batch), "
         "data_batch_1 in the folder itself, cifar10.npz or cifar-10.npz (x_train, y_train, x_test, y_test), "
         "train/ and test/ image-folder trees (<split>/<class>/*.jpg|png), and cifar10-test.npz with "
-        "cifar10-train-jpeg.tar.gz")
+        "cifar10-train-jpeg.tar.gz. Put one of them there, or pass download=True (needs torchvision)")

@@ -7,7 +7,8 @@ import numpy as np
 
 
 class Dataset(Protocol):
-    """A dataset returns (x, y) for an index; loaders also pass arrays of indices for a whole batch."""
+    """A dataset returns (x, y) for an integer index. One that sets `batched = True` also takes an array of
+    indices and returns the whole batch at once (see `gather`)."""
 
     def __len__(self) -> int: ...
 
@@ -16,6 +17,8 @@ class Dataset(Protocol):
 
 class ArrayDataset:
     """Inputs and targets held as arrays; indexing with an index array returns a whole batch at once."""
+
+    batched = True
 
     def __init__(self, x: Any, y: Any):
         if len(x) != len(y):
@@ -31,7 +34,9 @@ class ArrayDataset:
 
 
 class Subset:
-    """The items of `dataset` at `indices`, in that order."""
+    """The items of `dataset` at `indices`, in that order; takes index arrays whatever `dataset` takes."""
+
+    batched = True
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]):
         self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
@@ -40,7 +45,17 @@ class Subset:
         return len(self.indices)
 
     def __getitem__(self, index: Any) -> tuple[Any, Any]:
-        return self.dataset[self.indices[index]]
+        picked = self.indices[index]
+        return self.dataset[int(picked)] if picked.ndim == 0 else gather(self.dataset, picked)
+
+
+def gather(dataset: Dataset, indices: np.ndarray) -> tuple[Any, Any]:
+    """The items at `indices` as one batch (x, y): a single fancy index when the dataset is `batched`,
+    else item by item, stacked."""
+    if getattr(dataset, "batched", False):
+        return dataset[indices]
+    items = [dataset[int(i)] for i in indices]
+    return np.stack([x for x, _ in items]), np.stack([y for _, y in items])
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int], seed: int = 0) -> list[Subset]:

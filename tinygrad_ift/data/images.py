@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,26 +36,37 @@ def _stack(entries: list[tuple[str, str, bytes]], classes: list[str] | None, sou
     if unknown:
         raise ValueError(f"{source}: class folders {unknown} are not among the expected classes {names}")
     entries.sort(key=lambda e: (index[e[0]], e[1]))
-    images = np.stack([_decode(data, f"{source}/{cls}/{name}") for cls, name, data in entries])
+    with ThreadPoolExecutor() as pool:  # Pillow releases the GIL while it decodes
+        decoded = list(pool.map(lambda e: _decode(e[2], f"{source}/{e[0]}/{e[1]}"), entries))
+    odd = next((i for i, image in enumerate(decoded) if image.shape != decoded[0].shape), None)
+    if odd is not None:
+        raise ValueError(f"{source}: images differ in size: {entries[0][0]}/{entries[0][1]} is "
+                         f"{decoded[0].shape} but {entries[odd][0]}/{entries[odd][1]} is {decoded[odd].shape}")
+    images = np.stack(decoded)
     labels = np.array([index[cls] for cls, _, _ in entries], dtype=np.int64)
     return {"x": images, "y": labels, "classes": np.array(names)}
 
 
+def _stamp(path: Path) -> tuple[str, int, int]:
+    """What identifies a file's content for caching: its path, size and modification time."""
+    stat = path.stat()
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
 def read_image_folder(root: Path, classes: list[str] | None = None) -> dict:
     """A `<root>/<class>/<image>` tree; labels follow `classes` (default: sorted folder names). Cached."""
-    cache = cache_file(root, "imagefolder")
+    files = sorted(f for f in root.resolve().glob("*/*") if f.suffix.lower() in IMAGE_SUFFIXES)
+    cache = cache_file("imagefolder", [classes, *map(_stamp, files)])
     if cache.exists():
         return dict(load(cache))
-    entries = [(f.parent.name, f.name, f.read_bytes()) for f in root.glob("*/*")
-               if f.suffix.lower() in IMAGE_SUFFIXES]
-    out = _stack(entries, classes, str(root))
+    out = _stack([(f.parent.name, f.name, f.read_bytes()) for f in files], classes, str(root))
     save(out, cache)
     return out
 
 
 def read_image_tar(archive: Path, split: str, classes: list[str] | None = None) -> dict:
     """The `<split>/<class>/<image>` members of a .tar.gz, decoded without extracting. Cached."""
-    cache = cache_file(archive, f"imagetar-{split}")
+    cache = cache_file(f"imagetar-{split}", [classes, _stamp(archive.resolve())])
     if cache.exists():
         return dict(load(cache))
     entries = []

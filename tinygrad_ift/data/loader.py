@@ -8,19 +8,20 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import random as _random
-from ..backend import Device, to_device
+from ..backend import Device, on_device, to_device
 from ..tensor import Tensor
-from .dataset import Dataset
+from .dataset import Dataset, gather
 
 
 class DataLoader:
-    """Batches of (Tensor x, Tensor y) on `device`.
+    """Batches of (Tensor x, Tensor y) on `device`: x float32, y int64 labels (or float targets as stored).
 
     Each epoch's order comes from a generator seeded by (seed, epoch), where seed defaults to a draw from
     the framework RNG at construction, so `manual_seed` fixes it and a resumed run can replay any epoch.
     The `transform` runs on whole batches after the transfer, on that device's array module (augmentation
     runs on the GPU when training there). With prefetch, a background thread gathers the next batch while
-    the current one trains; results are identical either way.
+    the current one trains; the transform stays on the calling thread, so its random draws keep their
+    order and results are identical either way.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
@@ -46,7 +47,7 @@ class DataLoader:
 
     def _batches(self, order: np.ndarray) -> Iterator[tuple[Any, Any]]:
         for b in range(len(self)):
-            x, y = self.dataset[order[b * self.batch_size:(b + 1) * self.batch_size]]
+            x, y = gather(self.dataset, order[b * self.batch_size:(b + 1) * self.batch_size])
             yield np.asarray(x), np.asarray(y)
 
     def _prefetched(self, order: np.ndarray) -> Iterator[tuple[Any, Any]]:
@@ -81,6 +82,10 @@ class DataLoader:
         batches = self._prefetched(order) if self.prefetch else self._batches(order)
         for x, y in batches:
             x, y = to_device(x, self.device), to_device(y, self.device)
-            if self.transform is not None:
-                x = self.transform(x)
+            with on_device(self.device):
+                if self.transform is not None:
+                    x = self.transform(x)
+                x = x.astype(np.float32, copy=False)
+                if y.dtype.kind in "iub":
+                    y = y.astype(np.int64, copy=False)
             yield Tensor._wrap(x, self.device), Tensor._wrap(y, self.device)

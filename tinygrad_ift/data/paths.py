@@ -27,10 +27,9 @@ def resolve(path: "str | os.PathLike | None") -> Path:
     return found
 
 
-def cache_file(source: Path, tag: str) -> Path:
-    """A cache path for data decoded from `source` (keyed by its path, size and mtime), in
-    $TINYGRAD_IFT_CACHE or ~/.cache/tinygrad_ift (data folders may be read-only)."""
-    stat = source.stat()
-    key = hashlib.sha1(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+def cache_file(tag: str, fingerprint: list) -> Path:
+    """Where to cache data decoded from files described by `fingerprint` (paths, sizes, mtimes, options: any
+    change gives a new name): $TINYGRAD_IFT_CACHE or ~/.cache/tinygrad_ift, as data folders may be read-only."""
+    key = hashlib.sha1(repr(fingerprint).encode()).hexdigest()[:16]
     root = Path(os.environ.get("TINYGRAD_IFT_CACHE", Path.home() / ".cache" / "tinygrad_ift"))
     return root / f"{tag}-{key}.npz"
