@@ -135,7 +135,8 @@ def assert_close(ours: np.ndarray, theirs: np.ndarray, rtol: float, name: str, f
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=name)
 
 
-def assert_parity(ours: nn.Module, theirs: torch.nn.Module, x: np.ndarray, rtol: float = 1e-4) -> None:
+def assert_parity(ours: nn.Module, theirs: torch.nn.Module, x: np.ndarray, rtol: float = 1e-4,
+                  check_grads: bool = True) -> None:
     """Same weights: same logits, same gradient of every parameter, same buffers; train, then eval mode."""
     assert [k for k in ours.state_dict()] == [k for k in theirs.state_dict()]
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
@@ -149,6 +150,8 @@ def assert_parity(ours: nn.Module, theirs: torch.nn.Module, x: np.ndarray, rtol:
         assert_close(logits.numpy(), expected.detach().numpy(), rtol, f"logits (train={training})")
         F.cross_entropy(logits, labels).backward()
         torch.nn.functional.cross_entropy(expected, torch.tensor(labels)).backward()
+        if not check_grads:
+            continue
         torch_params = dict(theirs.named_parameters())
         assert [k for k, _ in ours.named_parameters()] == list(torch_params)
         largest = max(float(p.grad.abs().max()) for p in torch_params.values())
@@ -289,8 +292,18 @@ def test_resnet18_structure():
 
 
 def test_resnet18_matches_pytorch():
+    """Every gradient is compared in float64: in float32 a pre-activation within ~1e-6 of zero can round to the
+    other side of a ReLU in one library and not the other, which legitimately changes conv1's gradient by ~1%.
+    In float32 the logits and buffers are compared, and the gradients as a whole (relative norm)."""
     torch.manual_seed(0)
-    assert_parity(ResNet18(10), TorchResNet18(10), randn(2, 3, 32, 32), rtol=2e-4)
+    ours, theirs = ResNet18(10), TorchResNet18(10)
+    assert_parity(ours.double(), theirs.double(), randn(2, 3, 32, 32).astype(np.float64), rtol=1e-7)
+    torch.manual_seed(0)
+    ours, theirs = ResNet18(10), TorchResNet18(10)
+    assert_parity(ours, theirs, randn(2, 3, 32, 32), rtol=2e-4, check_grads=False)
+    mine = np.concatenate([p.grad.numpy().ravel() for p in ours.parameters()])
+    ref = np.concatenate([p.grad.numpy().ravel() for p in theirs.parameters()])
+    assert np.linalg.norm(mine - ref) / np.linalg.norm(ref) < 1e-3
 
 
 def test_resnet18_visualize_saves_the_kernel_grid(tmp_path):

@@ -81,7 +81,16 @@ PARITY = [
     ("batchnorm2d", lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3), (4, 3, 5, 5)),
     ("batchnorm2d_noaffine", lambda: nn.BatchNorm2d(3, affine=False, momentum=0.3),
      lambda: torch.nn.BatchNorm2d(3, affine=False, momentum=0.3), (4, 3, 2, 2)),
+    ("batchnorm2d_cumulative", lambda: nn.BatchNorm2d(3, momentum=None),
+     lambda: torch.nn.BatchNorm2d(3, momentum=None), (4, 3, 3, 2)),
+    ("batchnorm1d_untracked", lambda: nn.BatchNorm1d(3, track_running_stats=False),
+     lambda: torch.nn.BatchNorm1d(3, track_running_stats=False), (6, 3)),
+    ("batchnorm1d_nobias", lambda: nn.BatchNorm1d(3, bias=False), lambda: torch.nn.BatchNorm1d(3, bias=False),
+     (6, 3)),
     ("layernorm", lambda: nn.LayerNorm(6), lambda: torch.nn.LayerNorm(6), (3, 4, 6)),
+    ("layernorm_noaffine", lambda: nn.LayerNorm(5, elementwise_affine=False),
+     lambda: torch.nn.LayerNorm(5, elementwise_affine=False), (4, 5)),
+    ("layernorm_nobias", lambda: nn.LayerNorm(5, bias=False), lambda: torch.nn.LayerNorm(5, bias=False), (4, 5)),
     ("layernorm_2d_eps", lambda: nn.LayerNorm((4, 6), eps=1e-6), lambda: torch.nn.LayerNorm((4, 6), eps=1e-6),
      (3, 4, 6)),
     ("relu", nn.ReLU, torch.nn.ReLU, (4, 5)),
@@ -100,12 +109,13 @@ PARITY = [
 def test_layer_matches_torch(name, ours, theirs, shape, train):
     torch.manual_seed(0)
     reference = theirs()
-    if "batchnorm" in name:  # non-trivial affine parameters and running statistics
+    if "norm" in name:  # non-trivial affine parameters and running statistics
         with torch.no_grad():
             for p in reference.parameters():
                 p.uniform_(0.5, 1.5)
-            reference.running_mean.uniform_(-0.5, 0.5)
-            reference.running_var.uniform_(0.5, 2.0)
+            if getattr(reference, "running_mean", None) is not None:
+                reference.running_mean.uniform_(-0.5, 0.5)
+                reference.running_var.uniform_(0.5, 2.0)
     check_parity(ours(), reference, randn(*shape), train=train, steps=3 if "batchnorm" in name else 1)
 
 
@@ -275,3 +285,151 @@ def test_other_bad_inputs():
         F.cross_entropy(tg.randn(2, 3), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"target of shape \(2,\)"):
         F.cross_entropy(tg.randn(2, 3), np.array([[0], [1]]))
+
+
+# ----- functional forms: gradcheck (float64) -----------------------------------------------------------
+def _param(*shape, seed=3, low=0.5, high=1.5):
+    return tg.Tensor(np.random.default_rng(seed).uniform(low, high, shape), requires_grad=True)
+
+
+def _running(c):
+    return tg.Tensor(np.linspace(-0.3, 0.3, c)), tg.Tensor(np.linspace(0.5, 1.5, c))
+
+
+def _reseeded_dropout(x):
+    tg.manual_seed(5)  # the same mask at every evaluation of the finite differences
+    return F.dropout(x, 0.4)
+
+
+FUNCTIONAL = [  # (name, fn(*tensors), input shapes, extra parameter tensors)
+    ("linear", lambda x, w, b: F.linear(x, w, b), (3, 4), [_param(2, 4), _param(2)]),
+    ("linear_3d_nobias", lambda x, w: F.linear(x, w), (2, 3, 4), [_param(5, 4)]),
+    ("batch_norm_train", lambda x, w, b: F.batch_norm(x, *_running(3), w, b, training=True), (4, 3, 2),
+     [_param(3), _param(3)]),
+    ("batch_norm_weight_only", lambda x, w: F.batch_norm(x, None, None, w, training=True), (5, 3), [_param(3)]),
+    ("batch_norm_bias_only", lambda x, b: F.batch_norm(x, None, None, None, b, training=True), (5, 3), [_param(3)]),
+    ("batch_norm_eval", lambda x, w, b: F.batch_norm(x, *_running(2), w, b), (3, 2, 2, 2), [_param(2), _param(2)]),
+    ("layer_norm", lambda x, w, b: F.layer_norm(x, (2, 3), w, b), (2, 2, 3), [_param(2, 3), _param(2, 3)]),
+    ("layer_norm_plain", lambda x: F.layer_norm(x, [4]), (3, 4), []),
+    ("dropout", _reseeded_dropout, (4, 5), []),
+    ("softmax", lambda x: F.softmax(x, dim=0), (3, 4), []),
+    ("log_softmax", lambda x: F.log_softmax(x, dim=1), (3, 4), []),
+    ("relu", F.relu, (3, 4), []),
+    ("gelu", F.gelu, (3, 4), []),
+    ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), (3, 4), []),
+    ("tanh", F.tanh, (3, 4), []),
+    ("sigmoid", F.sigmoid, (3, 4), []),
+    ("pad", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (2, 3), []),
+    ("nll_loss", lambda x: F.nll_loss(x, np.array([2, 0, 1])), (3, 4), []),
+    ("cross_entropy_spatial", lambda x: F.cross_entropy(x, np.array([[[0, 2]], [[1, 1]]]), label_smoothing=0.2),
+     (2, 3, 1, 2), []),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape,params", FUNCTIONAL, ids=[f[0] for f in FUNCTIONAL])
+def test_functional_gradcheck(name, fn, shape, params):
+    x = np.random.default_rng(0).standard_normal(shape)
+    if name == "relu":
+        x[np.abs(x) < 0.05] = 0.1  # away from the kink
+    assert tg.gradcheck(fn, [tg.Tensor(x, requires_grad=True)] + params, atol=1e-6, rtol=1e-4)
+
+
+# ----- normalisation against torch over drawn shapes ---------------------------------------------------
+@SETTINGS
+@given(n=st.integers(2, 4), c=st.integers(1, 3), spatial=st.lists(st.integers(1, 3), max_size=2),
+       training=st.booleans(), momentum=st.sampled_from([0.1, 0.5, None]), eps=st.sampled_from([1e-5, 1e-3]),
+       affine=st.booleans())
+def test_batch_norm_functional_matches_torch(n, c, spatial, training, momentum, eps, affine):
+    shape = (n, c, *spatial)
+    x = randn(*shape, seed=n * 7 + c)
+    mean, var = randn(c, seed=1) * 0.3, np.abs(randn(c, seed=2)) + 0.5
+    w, b = (randn(c, seed=3), randn(c, seed=4)) if affine else (None, None)
+    momentum = 0.2 if momentum is None else momentum
+    ours_stats, theirs_stats = (tg.Tensor(mean.copy()), tg.Tensor(var.copy())), (torch.tensor(mean), torch.tensor(var))
+    mine = [tg.Tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    out = F.batch_norm(mine[0], *ours_stats, *mine[1:], training=training, momentum=momentum, eps=eps)
+    expected = torch.nn.functional.batch_norm(ref[0], *theirs_stats, *ref[1:], training=training,
+                                              momentum=momentum, eps=eps)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-5)
+    g = randn(*shape, seed=9)
+    out.backward(g)
+    expected.backward(torch.tensor(g))
+    for a, r in zip(mine, ref):
+        np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-3, atol=1e-4)
+    for a, r in zip(ours_stats, theirs_stats):
+        np.testing.assert_allclose(a.numpy(), r.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@SETTINGS
+@given(batch=st.lists(st.integers(1, 3), max_size=2), normalized=st.lists(st.integers(1, 4), min_size=1, max_size=2),
+       affine=st.booleans(), eps=st.sampled_from([1e-5, 1e-2]))
+def test_layer_norm_functional_matches_torch(batch, normalized, affine, eps):
+    shape = (*batch, *normalized)
+    x = randn(*shape, seed=len(shape))
+    params = [randn(*normalized, seed=3), randn(*normalized, seed=4)] if affine else []
+    mine = [tg.Tensor(a, requires_grad=True) for a in [x] + params]
+    ref = [torch.tensor(a, requires_grad=True) for a in [x] + params]
+    out = F.layer_norm(mine[0], normalized, *mine[1:], eps=eps)
+    expected = torch.nn.functional.layer_norm(ref[0], normalized, *ref[1:], eps=eps)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-5)
+    g = randn(*shape, seed=9)
+    out.backward(g)
+    expected.backward(torch.tensor(g))
+    for a, r in zip(mine, ref):
+        np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_batchnorm_running_statistics_use_the_unbiased_variance():
+    bn = nn.BatchNorm1d(2, momentum=1.0)
+    x = np.array([[1.0, 2.0], [3.0, 6.0]], dtype=np.float32)
+    bn(tg.Tensor(x))
+    np.testing.assert_allclose(bn.running_var.numpy(), x.var(axis=0, ddof=1))
+    np.testing.assert_allclose(bn.eval()(tg.Tensor(x)).numpy(),
+                               (x - x.mean(0)) / np.sqrt(x.var(axis=0, ddof=1) + 1e-5), rtol=1e-5)
+
+
+def test_dropout_functional_edge_cases():
+    x = tg.randn(3, 4, requires_grad=True)
+    assert F.dropout(x, 0.0) is x and F.dropout(x, 0.9, training=False) is x
+    dropped = F.dropout(x, 1.0)
+    dropped.sum().backward()
+    assert not dropped.detach().numpy().any() and not x.grad.numpy().any()
+    with pytest.raises(ValueError, match=r"\[0, 1\], got 1.5"):
+        F.dropout(x, 1.5)
+    with pytest.raises(ValueError, match="got -0.1"):
+        nn.Dropout(-0.1)
+
+
+def test_more_bad_inputs():
+    with pytest.raises(ValueError, match=r"\(\*, 4\).*\(2, 3\)"):
+        nn.LayerNorm(4)(tg.randn(2, 3))
+    with pytest.raises(ValueError, match=r"\(N, C\) or \(N, C, L\).*\(2, 3, 4, 5\)"):
+        nn.BatchNorm1d(3)(tg.randn(2, 3, 4, 5))
+    with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
+        nn.BatchNorm1d(3)(tg.randn(1, 3))
+    with pytest.raises(ValueError, match=r"running_mean.*3 channels.*\(3,\), got \(4,\)"):
+        F.batch_norm(tg.randn(2, 3), tg.zeros(4), tg.ones(3))
+    with pytest.raises(ValueError, match=r"expected 4 features.*\(3, 4\).*got 2.*\(5, 2\)"):
+        F.linear(tg.randn(5, 2), tg.randn(3, 4))
+    with pytest.raises(ValueError, match=r"\(N, C\).*\(3,\)"):
+        F.cross_entropy(tg.randn(3), np.array([0]))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 4\), got values in \[-1, 2\]"):
+        F.nll_loss(tg.randn(3, 4), np.array([0, -1, 2]))
+    with pytest.raises(ValueError, match=r"\(3,\).*\(1, 3\)"):
+        F.l1_loss(tg.randn(3), tg.randn(1, 3))
+    with pytest.raises(ValueError, match="reduction"):
+        F.mse_loss(tg.randn(3), tg.randn(3), reduction="avg")
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
+        F.cross_entropy(tg.randn(2, 3), np.array([0, 1]), label_smoothing=1.5)
+    with pytest.raises(TypeError, match="integers"):
+        F.one_hot(np.array([0.5]), 3)
+    with pytest.raises(ValueError, match=r"\[0, 3\), got \[0, 3\]"):
+        F.one_hot(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU("fast")
+
+
+def test_one_hot_infers_the_class_count_and_keeps_the_device():
+    out = F.one_hot(tg.Tensor(np.array([[1], [3]])))
+    assert out.shape == (2, 1, 4) and out.dtype == np.int64 and out.device == "cpu"

@@ -34,8 +34,8 @@ class Linear(Function):
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b with weight of shape (out_features, in_features)."""
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
-                         f"features, but the weight {weight.shape} expects {weight.shape[1]}")
+        raise ValueError(f"linear: expected {weight.shape[1]} features (the weight has shape {weight.shape}), "
+                         f"got {input.shape[-1] if input.ndim else 0} in the last dim of input {input.shape}")
     return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
 
 
@@ -100,8 +100,10 @@ def _check_labels(name: str, input: Tensor, target) -> object:
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class labels, got dtype {labels.dtype} "
                         f"(for probabilities use one_hot or a soft-label loss)")
+    if input.ndim < 2:
+        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {input.shape}")
     expected = (input.shape[0],) + input.shape[2:]
-    if input.ndim < 2 or labels.shape != expected:
+    if labels.shape != expected:
         raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs target of shape {expected}, "
                          f"got {labels.shape}")
     if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[1]):

@@ -1,14 +1,18 @@
 """`Module`, the container of parameters, buffers and sub-modules, with PyTorch's names and behaviour."""
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Any, Callable, Iterable, Iterator
+import itertools
+from collections import OrderedDict, namedtuple
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
 from .. import backend
 from ..backend import Device
+from ..grad_mode import is_grad_enabled
 from ..tensor import Function, Tensor
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -26,24 +30,68 @@ class Parameter(Tensor):
 class _HookHandle:
     """Returned by register_*_hook; `remove()` unregisters the hook."""
 
-    def __init__(self, hooks: dict, key: int):
-        self._hooks, self._key = hooks, key
+    _next_key = itertools.count()
+
+    def __init__(self, hooks: dict, hook: Callable):
+        self._hooks, self._key = hooks, next(self._next_key)
+        hooks[self._key] = hook
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
 
 
-class _BackwardHook(Function):
-    """Identity on a module's output whose backward reports the output gradient to the module's hooks."""
+class _BackwardHookCall:
+    """One call of a module that has backward hooks: gathers the gradients of its output and of its inputs.
 
-    def forward(self, out, module):
+    The output's gradient arrives first (the engine runs in reverse topological order); once every input that
+    needs a gradient has reported its own, the hooks run with (module, grad_input, grad_output).
+    """
+
+    def __init__(self, module: "Module", inputs: tuple):
         self.module = module
+        self.tracked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+        self.grad_input: list = [None] * len(inputs)
+        self.grad_output: tuple | None = None
+        self.pending = 0
+
+    def output_gradient(self, grad) -> None:
+        self.grad_output = (Tensor._wrap(grad, backend.device_of(grad)),)
+        self.grad_input = [None] * len(self.grad_input)
+        self.pending = len(self.tracked)
+        self._report_when_complete()
+
+    def input_gradient(self, position: int, grad) -> None:
+        self.grad_input[position] = Tensor._wrap(grad, backend.device_of(grad))
+        self.pending -= 1
+        self._report_when_complete()
+
+    def _report_when_complete(self) -> None:
+        if self.pending == 0 and self.grad_output is not None:
+            for hook in list(self.module._backward_hooks.values()):
+                hook(self.module, tuple(self.grad_input), self.grad_output)
+
+
+class _ReportOutputGradient(Function):
+    """Identity on a module's output; its backward hands the output's gradient to the hook call."""
+
+    def forward(self, out, call):
+        self.call = call
         return out
 
     def backward(self, grad):
-        grad_output = (Tensor._wrap(grad, backend.device_of(grad)),)
-        for hook in list(self.module._backward_hooks.values()):
-            hook(self.module, grad_output, grad_output)
+        self.call.output_gradient(grad)
+        return grad
+
+
+class _ReportInputGradient(Function):
+    """Identity on one of a module's inputs; its backward hands that input's gradient to the hook call."""
+
+    def forward(self, x, call, position):
+        self.call, self.position = call, position
+        return x
+
+    def backward(self, grad):
+        self.call.input_gradient(self.position, grad)
         return grad
 
 
@@ -108,29 +156,31 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        call = None
+        if self._backward_hooks and is_grad_enabled():
+            call = _BackwardHookCall(self, args)
+            args = tuple(_ReportInputGradient.apply(args[i], call=call, position=i) if i in call.tracked else x
+                         for i, x in enumerate(args))
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
-        if self._backward_hooks and isinstance(out, Tensor) and out.requires_grad:
-            out = _BackwardHook.apply(out, module=self)
+        if call is not None and isinstance(out, Tensor) and out.requires_grad:
+            out = _ReportOutputGradient.apply(out, call=call)
         return out
 
     def register_forward_hook(self, hook: Callable) -> _HookHandle:
         """hook(module, inputs, output) runs after forward; a non-None return replaces the output."""
-        key = id(hook)
-        self._forward_hooks[key] = hook
-        return _HookHandle(self._forward_hooks, key)
+        return _HookHandle(self._forward_hooks, hook)
 
     def register_full_backward_hook(self, hook: Callable) -> _HookHandle:
-        """hook(module, grad_input, grad_output) runs when the gradient of the module's output is known.
+        """hook(module, grad_input, grad_output) runs once the gradients of the module's inputs are known.
 
-        Here grad_input is reported as the output gradient too (enough to record per-layer gradient norms).
+        Both are tuples of Tensors (None for an input that needs no gradient), e.g. to record every layer's
+        gradient norm. The hook only observes: its return value is ignored.
         """
-        key = id(hook)
-        self._backward_hooks[key] = hook
-        return _HookHandle(self._backward_hooks, key)
+        return _HookHandle(self._backward_hooks, hook)
 
     # ----- traversal -------------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
@@ -184,13 +234,18 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the parameters' gradients (or replace them by zeros with set_to_none=False)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:  # a new array: the engine may share one gradient array between several tensors
+                p.grad = Tensor._wrap(backend.get_array_module(p.data).zeros_like(p.data), p.device)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
-        """Call fn on every sub-module (children first) and then on self, as PyTorch does."""
-        for module in reversed(list(self.modules())):
-            fn(module)
+        """Call fn on every sub-module (children first, depth first) and then on self, as PyTorch does."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
 
     def to(self, device: "str | Device") -> "Module":
@@ -227,51 +282,60 @@ class Module:
                         state[f"{prefix}.{name}" if prefix else name] = value.detach()
         return state
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> tuple[list, list]:
-        """Copy arrays into the parameters and buffers by name.
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters and buffers by name, in place.
 
-        Values may be Tensors, NumPy arrays, or anything np.asarray accepts (e.g. a PyTorch state dict).
-        Returns (missing_keys, unexpected_keys); with strict=True either is an error that names the keys.
+        Values may be Tensors, NumPy arrays, or anything np.asarray accepts (e.g. a PyTorch state dict); each
+        is copied to its parameter's device and dtype. Nothing is copied unless every shape matches (and, with
+        strict=True, no key is missing or unexpected); the error names the offending keys and shapes.
+        Returns (missing_keys, unexpected_keys).
         """
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
-        if strict and (missing or unexpected):
-            errors.append(f"missing keys: {missing}; unexpected keys: {unexpected}")
+        if strict and missing:
+            errors.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            errors.append(f"unexpected keys: {unexpected}")
+        arrays = {}
         for name, target in own.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if tuple(array.shape) != target.shape:
-                errors.append(f"{name}: shape {tuple(array.shape)} in the state dict, {target.shape} in the model")
-                continue
-            xp = backend.get_array_module(target.data)
-            target.data[...] = xp.asarray(backend.to_device(array, target.device), dtype=target.dtype)
+            if name in state_dict:
+                value = state_dict[name]
+                arrays[name] = value.data if isinstance(value, Tensor) else np.asarray(value)
+                if tuple(arrays[name].shape) != target.shape:
+                    errors.append(f"{name}: shape {tuple(arrays[name].shape)} in the state dict, "
+                                  f"{target.shape} in the model")
         if errors:
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors))
-        return missing, unexpected
+            raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors))
+        for name, array in arrays.items():
+            own[name].data[...] = backend.to_device(array, own[name].device)
+        return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({name}): " + repr(module).replace("\n", "\n  ") for name, module in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        """Like PyTorch's: `Name(extra)` for a leaf, otherwise one indented line per setting and sub-module."""
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [f"({name}): " + repr(module).replace("\n", "\n  ") for name, module in self.named_children()]
+        if len(extra) <= 1 and not children:
+            return f"{type(self).__name__}({''.join(extra)})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
 
 
 class Sequential(Module):
-    """Modules applied one after another."""
+    """Modules applied one after another; named 0, 1, ... or by an OrderedDict of names to modules."""
 
     def __init__(self, *modules: Module):
         super().__init__()
-        for i, module in enumerate(modules):
-            self.add_module(str(i), module)
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
 
     def forward(self, x: Any) -> Any:
         for module in self._modules.values():
@@ -279,8 +343,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index: int | slice) -> Module:
-        items = list(self._modules.values())
-        return Sequential(*items[index]) if isinstance(index, slice) else items[index]
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -6,44 +6,119 @@ from typing import Sequence
 import numpy as np
 
 from ..backend import get_array_module
-from ..grad_mode import no_grad
 from ..tensor import Function, Tensor
 from .module import Module, Parameter
 
 
-class Normalize(Function):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over `axes`.
+class BatchNormFunction(Function):
+    """Per channel: y = xhat * weight + bias,  xhat = (x - mean) / sqrt(var + eps).
 
-    With statistics taken from x itself (batch_stats=True), mean and var depend on x, so
-        dx = invstd / M * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)),   dxhat = dy * weight,
-    sums over the M normalised elements. With fixed statistics (BatchNorm in eval), dx = dxhat * invstd.
-    weight and bias arrive already shaped to broadcast against x; the engine sums their gradients back.
+    Statistics are over the batch and spatial dims, flattened into the layout (N, C, L); m(.) is the mean
+    over n and l.
+
+    Training uses the batch's mean and (biased) variance, which depend on x; weight is constant per channel, so
+        dx = weight * invstd * (dy - m(dy) - xhat * m(dy * xhat)),
+    while in eval the running statistics are constants and dx = weight * invstd * dy.
+    dweight = sum(dy * xhat), dbias = sum(dy). Per-channel sums are einsums ("ncl->c"), which need no
+    temporary array. Given running statistics (arrays) in training, forward updates them in place.
     """
 
-    def forward(self, x, weight, bias, axes, mean, var, eps, batch_stats):
+    def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
+                momentum=0.1):
         xp = get_array_module(x)
-        self.axes, self.batch_stats, self.weight = axes, batch_stats, weight
-        self.invstd = 1.0 / xp.sqrt(var + eps)
-        self.xhat = (x - mean) * self.invstd
-        return self.xhat * weight + bias
+        self.shape, self.training = x.shape, training
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+        count = x.shape[0] * x.shape[2]
+        if training:
+            mean = xp.einsum("ncl->c", x) / count
+            xhat = x - mean[:, None]
+            var = xp.einsum("ncl,ncl->c", xhat, xhat) / count
+            if running_mean is not None:
+                _update_running_stats(running_mean, running_var, momentum, mean, var, count)
+        else:
+            xhat = x - running_mean[:, None]
+            var = running_var
+        invstd = 1.0 / xp.sqrt(var + eps)
+        xhat *= invstd[:, None]  # in place: xhat is a fresh array, and large arrays are slow to allocate
+        self.xhat = xhat
+        self.scale = invstd if weight is None else invstd * weight
+        if weight is None:
+            return xhat.reshape(self.shape)
+        out = xhat * weight[:, None]
+        out += bias[:, None]
+        return out.reshape(self.shape)
 
     def backward(self, grad):
-        dxhat = grad * self.weight
-        if self.batch_stats:
-            count = dxhat.size // self.invstd.size
-            dx = self.invstd / count * (count * dxhat - dxhat.sum(axis=self.axes, keepdims=True)
-                                        - self.xhat * (dxhat * self.xhat).sum(axis=self.axes, keepdims=True))
+        xp = get_array_module(grad)
+        dy = grad.reshape(self.xhat.shape)
+        grad_bias = xp.einsum("ncl->c", dy)
+        grad_weight = xp.einsum("ncl,ncl->c", dy, self.xhat)
+        if self.training:  # dx = scale * (dy - m(dy) - xhat * m(dy * xhat)), built up in one fresh array
+            count = dy.shape[0] * dy.shape[2]
+            dx = self.xhat * (-grad_weight / count)[:, None]
+            dx += dy
+            dx -= (grad_bias / count)[:, None]
+            dx *= self.scale[:, None]
         else:
-            dx = dxhat * self.invstd
-        return dx, grad * self.xhat, grad
+            dx = dy * self.scale[:, None]
+        return dx.reshape(self.shape), grad_weight, grad_bias
 
 
-def _as_param(value: Tensor | None, fill: float, like: Tensor, shape: tuple) -> Tensor:
-    """weight/bias reshaped to broadcast against the input (a constant when the layer has no affine part)."""
-    if value is None:
-        xp = get_array_module(like.data)
-        return Tensor._wrap(xp.full(shape, fill, dtype=like.dtype), like.device)
-    return value.reshape(shape)
+class LayerNormFunction(Function):
+    """Over the last dims (`axes`): y = xhat * weight + bias,  xhat = (x - mean) / sqrt(var + eps).
+
+    weight varies along the normalised dims, so with dxhat = dy * weight and m(.) the mean over them
+        dx = invstd * (dxhat - m(dxhat) - xhat * m(dxhat * xhat));
+    dweight = sum(dy * xhat) and dbias = sum(dy) over the leading (batch) dims.
+    """
+
+    def forward(self, x, weight=None, bias=None, *, axes, eps):
+        xp = get_array_module(x)
+        self.axes, self.weight = axes, weight
+        xhat = x - x.mean(axis=axes, keepdims=True)
+        self.invstd = 1.0 / xp.sqrt(xp.square(xhat).mean(axis=axes, keepdims=True) + eps)
+        xhat *= self.invstd  # in place: xhat is a fresh array
+        self.xhat = xhat
+        if weight is None:
+            return xhat
+        out = xhat * weight
+        out += bias
+        return out
+
+    def backward(self, grad):
+        dxhat = grad if self.weight is None else grad * self.weight
+        m_dxhat_xhat = (dxhat * self.xhat).mean(axis=self.axes, keepdims=True)
+        dx = dxhat - dxhat.mean(axis=self.axes, keepdims=True)
+        dx -= self.xhat * m_dxhat_xhat
+        dx *= self.invstd
+        if self.weight is None:
+            return dx
+        return dx, grad * self.xhat, grad  # the engine sums these over the batch dims, to weight's shape
+
+
+def _update_running_stats(running_mean, running_var, momentum: float, mean, var, count: int) -> None:
+    """running <- (1 - momentum) running + momentum batch, in place, with the UNBIASED batch variance."""
+    running_mean *= 1 - momentum
+    running_mean += momentum * mean
+    running_var *= 1 - momentum
+    running_var += momentum * count / (count - 1) * var
+
+
+def _check_shape(op: str, what: str, tensor: Tensor | None, expected: tuple) -> None:
+    if tensor is not None and tensor.shape != expected:
+        raise ValueError(f"{op}: {what} must have shape {expected}, got {tensor.shape}")
+
+
+def _affine(weight: Tensor | None, bias: Tensor | None, like: Tensor, shape: tuple) -> tuple:
+    """The (weight, bias) inputs of a normalisation Function: neither, or both (a missing one becomes 1 or 0)."""
+    if weight is None and bias is None:
+        return ()
+    xp = get_array_module(like.data)
+    if weight is None:
+        weight = Tensor._wrap(xp.ones(shape, dtype=like.dtype), like.device)
+    if bias is None:
+        bias = Tensor._wrap(xp.zeros(shape, dtype=like.dtype), like.device)
+    return weight, bias
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -51,64 +126,56 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) over the batch and spatial dims, as torch.nn.functional.batch_norm.
 
-    In training the batch statistics are used and the running ones updated in place (variance unbiased);
-    otherwise the running statistics are used.
+    In training (or without running statistics) the batch statistics are used, and the running ones, if
+    given, updated in place (variance unbiased); otherwise the running statistics are used.
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
-    axes = (0,) + tuple(range(2, input.ndim))
-    param_shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
-    w = _as_param(weight, 1.0, input, param_shape)
-    b = _as_param(bias, 0.0, input, param_shape)
-    x = input.data
-    if training or running_mean is None:
-        count = x.size // input.shape[1]
-        if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {input.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        var = x.var(axis=axes, keepdims=True)
-        if training and running_mean is not None:
-            with no_grad():
-                running_mean.data = (1 - momentum) * running_mean.data + momentum * mean.reshape(-1)
-                running_var.data = (1 - momentum) * running_var.data + momentum * var.reshape(-1) * count / (count - 1)
-        return Normalize.apply(input, w, b, axes=axes, mean=mean, var=var, eps=eps, batch_stats=True)
-    return Normalize.apply(input, w, b, axes=axes, mean=running_mean.data.reshape(param_shape),
-                           var=running_var.data.reshape(param_shape), eps=eps, batch_stats=False)
+    channels = input.shape[1]
+    for what, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        _check_shape("batch_norm", f"{what} for an input of {channels} channels (shape {input.shape})", tensor,
+                     (channels,))
+    params = _affine(weight, bias, input, (channels,))
+    training = training or running_mean is None
+    if training and input.size // max(channels, 1) <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {input.shape}")
+    running = {} if running_mean is None else dict(running_mean=running_mean.data, running_var=running_var.data)
+    return BatchNormFunction.apply(input, *params, eps=eps, training=training, momentum=momentum, **running)
 
 
-def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last len(normalized_shape) dims, as torch.nn.functional.layer_norm."""
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if input.shape[input.ndim - k:] != normalized_shape:
-        raise ValueError(f"layer_norm: the input's last dims {input.shape[input.ndim - k:]} (input {input.shape}) "
-                         f"do not match normalized_shape {normalized_shape}")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if input.ndim < k or input.shape[input.ndim - k:] != shape:
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}) "
+                         f"(normalized_shape {shape} as its last dims), got {input.shape}")
+    _check_shape("layer_norm", "weight", weight, shape)
+    _check_shape("layer_norm", "bias", bias, shape)
     axes = tuple(range(input.ndim - k, input.ndim))
-    w = _as_param(weight, 1.0, input, normalized_shape)
-    b = _as_param(bias, 0.0, input, normalized_shape)
-    x = input.data
-    mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)
-    return Normalize.apply(input, w, b, axes=axes, mean=mean, var=var, eps=eps, batch_stats=True)
+    return LayerNormFunction.apply(input, *_affine(weight, bias, input, shape), axes=axes, eps=eps)
+
+
+def _add_affine(module: Module, shape: tuple, affine: bool, bias: bool) -> None:
+    """The learnable scale (ones) and shift (zeros) of a normalisation layer, or None where switched off."""
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype=np.float32)) if affine else None)
+    module.register_parameter("bias", Parameter(np.zeros(shape, dtype=np.float32)) if affine and bias else None)
 
 
 class _BatchNorm(Module):
-    """Shared body of BatchNorm1d/2d; subclasses give the accepted input ranks."""
+    """Shared body of BatchNorm1d/2d; subclasses give the accepted input layouts by rank."""
 
     layouts: dict = {}
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 track_running_stats: bool = True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, *, bias: bool = True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=np.float32))
-            self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, (num_features,), affine, bias)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
@@ -124,16 +191,17 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected {self.num_features} channels (dim 1), got {x.shape[1]} "
                              f"in input of shape {x.shape}")
-        use_batch_stats = self.training or not self.track_running_stats
+        momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
-        return batch_norm(x, self.running_mean if self.track_running_stats else None,
-                          self.running_var if self.track_running_stats else None, self.weight, self.bias,
-                          training=use_batch_stats, momentum=self.momentum, eps=self.eps)
+            self.num_batches_tracked.data += 1
+            if momentum is None:  # a cumulative average of all batches so far
+                momentum = 1.0 / int(self.num_batches_tracked.data)
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          training=self.training or not self.track_running_stats, momentum=momentum, eps=self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -145,19 +213,18 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True):
+    """Normalise over the last dims given by normalized_shape, with a per-element weight and bias."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(shape, dtype=np.float32))
-            self.bias = Parameter(np.zeros(shape, dtype=np.float32))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, shape, elementwise_affine, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
