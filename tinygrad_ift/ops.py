@@ -153,12 +153,14 @@ class Abs(Function):
 
 
 class ReLU(Function):
+    """max(a, 0):  d/da = 1 where a > 0, else 0."""
+
     def forward(self, a):
-        self.mask = a > 0
-        return a * self.mask
+        self.out = get_array_module(a).maximum(a, 0)
+        return self.out
 
     def backward(self, grad):
-        return grad * self.mask
+        return grad * (self.out > 0)
 
 
 class Sigmoid(Function):
