@@ -8,31 +8,16 @@ Usage: python -m benchmarks.bench_batchnorm [--device cpu|cuda] [--torch-threads
 from __future__ import annotations
 
 import argparse
-import gc
-import tracemalloc
-from typing import Callable
 
 import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, environment, write_results
+from benchmarks.common import best_time, environment, traced_peak, write_results
 from tinygrad_ift import nn
 
 SHAPES = [(128, 64, 32, 32), (128, 128, 16, 16), (128, 256, 8, 8), (128, 512, 4, 4)]
 MB = 2 ** 20
-
-
-def traced_peak(fn: Callable[[], object]) -> int:
-    """Bytes allocated through tracemalloc at the peak of fn(), above what was allocated before it."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        fn()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
 
 
 def run(device: str) -> dict:

@@ -7,7 +7,7 @@ input. `Tensor.backward` walks the recorded graph in reverse topological order.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
