@@ -6,12 +6,12 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Function, Tensor
 from . import init
-from .im2col import col2im, im2col, pad_image, pair, unpad_image
+from .im2col import col2im, im2col, pair
 from .module import Module, Parameter
 
 
 class Conv2dFunction(Function):
-    """out[g, o, (n, l)] = sum_k W[g, o, k] cols[g, k, (n, l)], cols = im2col(x), k over C/G x kh x kw.
+    """out[g, o, (n, l)] = sum_k W[g, o, k] cols[g, k, (n, l)], cols = im2col(x), k over kh x kw x C/G.
 
     One large matrix product per group (BLAS does the work):
     dW = grad cols^T,  dcols = W^T grad,  dx = col2im(dcols),  db = sum of grad over n and pixels.
@@ -21,29 +21,50 @@ class Conv2dFunction(Function):
         xp = get_array_module(x)
         n = x.shape[0]
         out_c, c_per_group, kh, kw = weight.shape
-        x_padded = pad_image(x, padding)
-        cols = im2col(x_padded, (kh, kw), stride, dilation)  # (C, kh, kw, N, OH, OW)
-        oh, ow = cols.shape[4:]
-        cols = cols.reshape(groups, -1, n * oh * ow)
-        w = weight.reshape(groups, out_c // groups, c_per_group * kh * kw)
-        out = xp.matmul(w, cols).reshape(out_c, n, oh, ow)
-        self.cols, self.w, self.weight_shape, self.has_bias = cols, w, weight.shape, bias is not None
-        self.padded_shape, self.stride, self.padding, self.dilation = x_padded.shape, stride, padding, dilation
+        cols = im2col(x, (kh, kw), stride, padding, dilation)  # (kh, kw, C, N, OH, R), R >= OW
+        oh, row = cols.shape[4:]
+        ow = (x.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+        self.cols = _group_rows(cols, groups)  # (G, kh*kw*C/G, N*OH*R)
+        w = weight.reshape(groups, out_c // groups, c_per_group, kh * kw).transpose(0, 1, 3, 2)
+        self.w = xp.ascontiguousarray(w).reshape(groups, out_c // groups, -1)  # k ordered as in the columns
+        out = xp.matmul(self.w, self.cols).reshape(out_c, n, oh, row)[..., :ow]  # drop junk columns
+        self.x_shape, self.cols_shape, self.weight_shape = x.shape, cols.shape, weight.shape
+        self.stride, self.padding, self.dilation, self.has_bias = stride, padding, dilation, bias is not None
         out = xp.ascontiguousarray(out.transpose(1, 0, 2, 3))
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     def backward(self, grad):
         xp = get_array_module(grad)
         n, out_c, oh, ow = grad.shape
-        groups = self.w.shape[0]
-        g = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, n * oh * ow)
-        grad_w = xp.matmul(g, self.cols.transpose(0, 2, 1)).reshape(self.weight_shape)
+        groups, out_per_group, _ = self.w.shape
+        kh, kw, c, _, _, row = self.cols_shape
+        g = xp.zeros((out_c, n, oh, row), dtype=grad.dtype)  # junk columns get zero gradient
+        g[..., :ow] = grad.transpose(1, 0, 2, 3)
+        g = g.reshape(groups, out_per_group, n * oh * row)
+        grad_w = xp.matmul(g, self.cols.transpose(0, 2, 1))  # (G, O/G, kh*kw*C/G)
+        grad_w = grad_w.reshape(out_c, kh * kw, c // groups).transpose(0, 2, 1).reshape(self.weight_shape)
         w_t = xp.ascontiguousarray(self.w.transpose(0, 2, 1))  # stacked matmul is slow on transposed views
-        dcols = xp.matmul(w_t, g)  # (G, C/G*kh*kw, N*OH*OW)
-        c, kh, kw = self.padded_shape[1], self.weight_shape[2], self.weight_shape[3]
-        dcols = dcols.reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
-        grad_x = unpad_image(col2im(dcols, self.padded_shape, self.stride, self.dilation), self.padding)
+        dcols = _ungroup_rows(xp.matmul(w_t, g), self.cols_shape)
+        grad_x = col2im(dcols, self.x_shape, self.stride, self.padding, self.dilation)
         return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
+
+
+def _group_rows(cols, groups: int):
+    """(kh, kw, C, N, OH, R) -> (G, kh*kw*C/G, N*OH*R): each group's rows together (a copy only if G > 1)."""
+    kh, kw, c, n, oh, row = cols.shape
+    if groups == 1:
+        return cols.reshape(1, kh * kw * c, n * oh * row)
+    grouped = cols.reshape(kh * kw, groups, c // groups, n * oh * row).transpose(1, 0, 2, 3)
+    return get_array_module(cols).ascontiguousarray(grouped).reshape(groups, -1, n * oh * row)
+
+
+def _ungroup_rows(dcols, cols_shape: tuple):
+    """The inverse of _group_rows: (G, kh*kw*C/G, N*OH*R) -> (kh, kw, C, N, OH, R)."""
+    kh, kw, c, n, oh, row = cols_shape
+    groups = dcols.shape[0]
+    if groups == 1:
+        return dcols.reshape(cols_shape)
+    return dcols.reshape(groups, kh * kw, c // groups, n * oh * row).transpose(1, 0, 2, 3).reshape(cols_shape)
 
 
 def check_image_input(name: str, x: Tensor, channels: int | None = None) -> None:

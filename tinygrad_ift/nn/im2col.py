@@ -1,15 +1,12 @@
-"""im2col and col2im: the sliding windows of an image as a strided view, and their gradient scattered back.
+"""Sliding windows of images: a strided view (for pooling), im2col columns (for convolution), and col2im,
+which scatters a gradient of the windows back onto the image.
 
-Both are loop-free over pixels: im2col is one `as_strided` view; col2im loops only over the kh x kw kernel
-offsets, adding each offset's slab of gradient into the padded image with one strided slice.
+All are loop-free over pixels: the view is one `as_strided`; im2col and col2im loop only over the kh x kw
+kernel offsets, moving one whole slab of the batch per offset.
 """
 from __future__ import annotations
 
 from ..backend import get_array_module
-
-
-def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def pad_image(x, padding: tuple[int, int], value: float = 0.0):
@@ -32,39 +29,70 @@ def windows(x_padded, kernel: tuple[int, int], stride: tuple[int, int], dilation
         strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
 
 
-def im2col(x_padded, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]):
-    """The columns (C, kh, kw, N, OH, OW) of a padded (N, C, H, W) image, ready for one matrix product.
+def channel_major_padded(x, padding: tuple[int, int], extra: int = 0):
+    """(N, C, H, W) -> zero-padded (C, N, Hp*Wp + extra) images, flattened, in one copy."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (ph, pw) = padding
+    hp, wp = h + 2 * ph, w + 2 * pw
+    flat = xp.zeros((c, n, hp * wp + extra), dtype=x.dtype)
+    flat[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
+    return flat
 
-    Built by kh x kw slab copies from a channel-major copy of the image, which reads memory in order
-    (a single transpose of the strided window view reads it scattered and is several times slower).
+
+def im2col(x, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+           dilation: tuple[int, int]):
+    """The columns (kh, kw, C, N, OH, R) of an (N, C, H, W) image zero-padded by `padding`.
+
+    One slab copy per kernel offset (i, j), each into its own contiguous block. With stride 1 a slab spans
+    whole padded rows (R = Wp): it is then a single contiguous slice of the flattened image, copied at memory
+    speed, and the last Wp - OW entries of each row are junk that the caller drops after the product.
+    Otherwise R = OW, gathered by strided slices.
     """
-    xp = get_array_module(x_padded)
-    n, c, h, w = x_padded.shape
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
-    channel_major = xp.ascontiguousarray(x_padded.transpose(1, 0, 2, 3))
-    cols = xp.empty((c, kh, kw, n, oh, ow), dtype=x_padded.dtype)
+    hp, wp = h + 2 * padding[0], w + 2 * padding[1]
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    if (sh, sw) == (1, 1):
+        flat = channel_major_padded(x, padding, extra=dw * (kw - 1))
+        cols = xp.empty((kh, kw, c, n, oh * wp), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                cols[i, j] = flat[:, :, start:start + oh * wp]
+        return cols.reshape(kh, kw, c, n, oh, wp)
+    image = channel_major_padded(x, padding).reshape(c, n, hp, wp)
+    cols = xp.empty((kh, kw, c, n, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, i, j] = channel_major[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            cols[i, j] = image[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
     return cols
 
 
-def col2im(cols, padded_shape: tuple, stride: tuple[int, int], dilation: tuple[int, int]):
-    """Sum a (N, C, kh, kw, OH, OW) gradient of the windows back into a zero (N, C, Hp, Wp) image."""
+def col2im(cols, image_shape: tuple, stride: tuple[int, int], padding: tuple[int, int],
+           dilation: tuple[int, int]):
+    """Sum a (kh, kw, C, N, OH, R) gradient of the columns back onto the (N, C, H, W) image: the transpose of
+    im2col, slab by slab, into the padded image, then cropped (junk entries of whole rows must be zero)."""
     xp = get_array_module(cols)
-    _, _, kh, kw, oh, ow = cols.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    image = xp.zeros(padded_shape, dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            image[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
-    return image
-
-
-def unpad_image(x, padding: tuple[int, int]):
-    ph, pw = padding
-    return x[:, :, ph:x.shape[2] - ph, pw:x.shape[3] - pw]
+    kh, kw, c, n, oh, row = cols.shape
+    h, w = image_shape[2:]
+    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+    hp, wp = h + 2 * ph, w + 2 * pw
+    if (sh, sw) == (1, 1) and row == wp:
+        flat = xp.zeros((c, n, hp * wp + dw * (kw - 1)), dtype=cols.dtype)
+        slabs = cols.reshape(kh, kw, c, n, oh * row)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                flat[:, :, start:start + oh * wp] += slabs[i, j]
+        padded = flat[:, :, :hp * wp].reshape(c, n, hp, wp)
+    else:
+        padded = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (row - 1) + 1:sw] += cols[i, j]
+    return padded[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
 
 
 def pair(value) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Function, Tensor, stack
 from .conv import check_image_input
-from .im2col import col2im, pad_image, pair, unpad_image, windows
+from .im2col import col2im, pad_image, pair, windows
 from .module import Module
 
 
@@ -22,7 +22,7 @@ class MaxPool(Function):
         n, c, kh, kw, oh, ow = win.shape
         flat = win.reshape(n, c, kh * kw, oh, ow)
         self.argmax = flat.argmax(axis=2)
-        self.shape, self.padded_shape = win.shape, x_padded.shape
+        self.shape, self.input_shape = win.shape, x.shape
         self.stride, self.padding, self.dilation = stride, padding, dilation
         return xp.take_along_axis(flat, self.argmax[:, :, None], axis=2)[:, :, 0]
 
@@ -31,7 +31,8 @@ class MaxPool(Function):
         n, c, kh, kw, oh, ow = self.shape
         picked = self.argmax[:, :, None] == xp.arange(kh * kw).reshape(1, 1, -1, 1, 1)
         cols = (picked * grad[:, :, None]).reshape(self.shape)
-        return unpad_image(col2im(cols, self.padded_shape, self.stride, self.dilation), self.padding)
+        cols = cols.transpose(2, 3, 1, 0, 4, 5)  # to col2im's (kh, kw, C, N, OH, OW)
+        return col2im(cols, self.input_shape, self.stride, self.padding, self.dilation)
 
 
 class AvgPool(Function):
@@ -46,7 +47,7 @@ class AvgPool(Function):
         else:
             ones = pad_image(xp.ones((1, 1) + x.shape[2:], dtype=x.dtype), padding)
             divisor = windows(ones, kernel, stride, (1, 1)).sum(axis=(2, 3))
-        self.divisor, self.shape, self.padded_shape = divisor, win.shape, x_padded.shape
+        self.divisor, self.shape, self.input_shape = divisor, win.shape, x.shape
         self.stride, self.padding = stride, padding
         return win.sum(axis=(2, 3)) / divisor
 
@@ -54,7 +55,8 @@ class AvgPool(Function):
         xp = get_array_module(grad)
         share = (grad / self.divisor)[:, :, None, None]
         cols = xp.broadcast_to(share, self.shape)
-        return unpad_image(col2im(cols, self.padded_shape, self.stride, (1, 1)), self.padding)
+        cols = cols.transpose(2, 3, 1, 0, 4, 5)  # to col2im's (kh, kw, C, N, OH, OW)
+        return col2im(cols, self.input_shape, self.stride, self.padding, (1, 1))
 
 
 def _check_pool(name: str, x: Tensor, kernel, padding) -> None:
