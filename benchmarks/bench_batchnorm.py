@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, environment, traced_peak, write_results
+from benchmarks.common import best_time, save_results, traced_peak
 from tinygrad_ift import nn
 
 SHAPES = [(128, 64, 32, 32), (128, 128, 16, 16), (128, 256, 8, 8), (128, 512, 4, 4)]
@@ -69,9 +69,7 @@ def main() -> None:
             if "ours_peak_mb" in r else ""
         print(f"{name:32s} ours {r['ours_s'] * 1e3:8.2f} ms  torch {r['torch_s'] * 1e3:8.2f} ms  "
               f"ratio {r['ratio']:5.2f}x{memory}")
-    out = args.out or f"benchmarks/results/batchnorm_{args.device.split(':')[0]}.json"
-    write_results(out, {"benchmark": "batchnorm2d_relu", "environment": environment(args.device), "results": results})
-    print(f"wrote {out}")
+    save_results("batchnorm", "batchnorm2d_relu", args.device, args.out, results)
 
 
 if __name__ == "__main__":

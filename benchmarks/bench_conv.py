@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, environment, traced_peak, write_results
+from benchmarks.common import best_time, save_results, traced_peak
 from tinygrad_ift.nn.functional import conv2d
 
 LAYERS = [(64, 32), (128, 16), (256, 8), (512, 4)]
@@ -63,10 +63,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/conv_<device>.json)")
     args = parser.parse_args()
     results = run(args.device, args.batch, args.repeat)
-    out = args.out or f"benchmarks/results/conv_{args.device.split(':')[0]}.json"
-    write_results(out, {"benchmark": "conv2d_resnet18_shapes", "environment": environment(args.device),
-                        "settings": vars(args), "results": results})
-    print(f"wrote {out}")
+    save_results("conv", "conv2d_resnet18_shapes", args.device, args.out, results, vars(args))
 
 
 if __name__ == "__main__":

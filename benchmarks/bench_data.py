@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, environment, write_results
+from benchmarks.common import best_time, save_results
 from tinygrad_ift import backend, data
 from tinygrad_ift.nn.functional import cross_entropy
 
@@ -83,10 +83,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/data_<device>.json)")
     args = parser.parse_args()
     results = run(args.device, args.batch, args.repeat, args.model)
-    out = args.out or f"benchmarks/results/data_{args.device.split(':')[0]}.json"
-    write_results(out, {"benchmark": "cifar10_input_pipeline", "environment": environment(args.device),
-                        "settings": vars(args), "results": results})
-    print(f"wrote {out}")
+    save_results("data", "cifar10_input_pipeline", args.device, args.out, results, vars(args))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, environment, write_results
+from benchmarks.common import best_time, save_results
 
 CHAIN_LENGTH = 50
 
@@ -79,9 +79,7 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:34s} ours {r['ours_s'] * 1e3:9.3f} ms  torch {r['torch_s'] * 1e3:9.3f} ms  "
               f"ratio {r['ratio']:5.2f}x (goal <= {r['goal_ratio']}x)")
-    out = args.out or f"benchmarks/results/ops_{args.device.split(':')[0]}.json"
-    write_results(out, {"benchmark": "ops", "environment": environment(args.device), "results": results})
-    print(f"wrote {out}")
+    save_results("ops", "ops", args.device, args.out, results)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,15 @@ def traced_peak(fn: Callable[[], object]) -> int:
         return tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
+
+
+def save_results(stem: str, benchmark: str, device: str, out: str | None, results: dict,
+                 settings: dict | None = None) -> str:
+    """Write results with their environment to `out` (default benchmarks/results/<stem>_<cpu|cuda>.json)."""
+    path = out or f"benchmarks/results/{stem}_{str(device).split(':')[0]}.json"
+    payload = {"benchmark": benchmark, "environment": environment(device), "results": results}
+    if settings is not None:
+        payload["settings"] = settings
+    write_results(path, payload)
+    print(f"wrote {path}")
+    return path

@@ -333,6 +333,15 @@ def test_functional_gradcheck(name, fn, shape, params):
         x[np.abs(x) < 0.05] = 0.1  # away from the kink
     assert tg.gradcheck(fn, [tg.Tensor(x, requires_grad=True)] + params, atol=1e-6, rtol=1e-4)
 
+def assert_same_gradients(out, expected, mine, ref):
+    """Backpropagate the same random output gradient through both; every input's gradient agrees."""
+    g = randn(*out.shape, seed=9)
+    out.backward(g)
+    expected.backward(torch.tensor(g))
+    for a, r in zip(mine, ref):
+        np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
 
 # ----- normalisation against torch over drawn shapes ---------------------------------------------------
 @SETTINGS
@@ -352,11 +361,7 @@ def test_batch_norm_functional_matches_torch(n, c, spatial, training, momentum, 
     expected = torch.nn.functional.batch_norm(ref[0], *theirs_stats, *ref[1:], training=training,
                                               momentum=momentum, eps=eps)
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-5)
-    g = randn(*shape, seed=9)
-    out.backward(g)
-    expected.backward(torch.tensor(g))
-    for a, r in zip(mine, ref):
-        np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-3, atol=1e-4)
+    assert_same_gradients(out, expected, mine, ref)
     for a, r in zip(ours_stats, theirs_stats):
         np.testing.assert_allclose(a.numpy(), r.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -373,11 +378,7 @@ def test_layer_norm_functional_matches_torch(batch, normalized, affine, eps):
     out = F.layer_norm(mine[0], normalized, *mine[1:], eps=eps)
     expected = torch.nn.functional.layer_norm(ref[0], normalized, *ref[1:], eps=eps)
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-5)
-    g = randn(*shape, seed=9)
-    out.backward(g)
-    expected.backward(torch.tensor(g))
-    for a, r in zip(mine, ref):
-        np.testing.assert_allclose(a.grad.numpy(), r.grad.numpy(), rtol=1e-3, atol=1e-4)
+    assert_same_gradients(out, expected, mine, ref)
 
 
 def test_batchnorm_running_statistics_use_the_unbiased_variance():
