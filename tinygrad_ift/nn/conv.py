@@ -6,31 +6,41 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Function, Tensor
 from . import init
+from ..buffer_pool import POOL
 from .im2col import col2im, im2col, pair
 from .module import Module, Parameter
+
+
+def correlate(x, weight, stride, padding, dilation, groups: int = 1):
+    """Cross-correlate (N, C, H, W) images with (O, C/G, kh, kw) weights by im2col and one matrix product per
+    group. Returns the (N, O, OH, OW) output, the grouped columns (G, kh*kw*C/G, N*OH*R) and weights
+    (G, O/G, kh*kw*C/G), and the columns' (kh, kw, C, N, OH, R) shape; the columns come from the pool."""
+    xp = get_array_module(x)
+    n = x.shape[0]
+    out_c, c_per_group, kh, kw = weight.shape
+    cols = im2col(x, (kh, kw), stride, padding, dilation,  # (kh, kw, C, N, OH, R), R >= OW
+                  empty=lambda shape, dtype: POOL.take(xp, shape, dtype))
+    oh, row = cols.shape[4:]
+    ow = (x.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    grouped = _group_rows(cols, groups)
+    w = weight.reshape(groups, out_c // groups, c_per_group, kh * kw).transpose(0, 1, 3, 2)
+    w = xp.ascontiguousarray(w).reshape(groups, out_c // groups, -1)  # k ordered as in the columns
+    out = xp.matmul(w, grouped).reshape(out_c, n, oh, row)[..., :ow]  # drop junk columns
+    return xp.ascontiguousarray(out.transpose(1, 0, 2, 3)), grouped, w, cols.shape
 
 
 class Conv2dFunction(Function):
     """out[g, o, (n, l)] = sum_k W[g, o, k] cols[g, k, (n, l)], cols = im2col(x), k over kh x kw x C/G.
 
-    One large matrix product per group (BLAS does the work):
-    dW = grad cols^T,  dcols = W^T grad,  dx = col2im(dcols),  db = sum of grad over n and pixels.
+    dW = grad cols^T and db = sum of grad over n and pixels. dx: with stride 1 it is the correlation of the
+    output gradient with the flipped, transposed kernel (a "full" convolution, no large column gradient);
+    otherwise dcols = W^T grad scattered back by col2im.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
-        xp = get_array_module(x)
-        n = x.shape[0]
-        out_c, c_per_group, kh, kw = weight.shape
-        cols = im2col(x, (kh, kw), stride, padding, dilation)  # (kh, kw, C, N, OH, R), R >= OW
-        oh, row = cols.shape[4:]
-        ow = (x.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        self.cols = _group_rows(cols, groups)  # (G, kh*kw*C/G, N*OH*R)
-        w = weight.reshape(groups, out_c // groups, c_per_group, kh * kw).transpose(0, 1, 3, 2)
-        self.w = xp.ascontiguousarray(w).reshape(groups, out_c // groups, -1)  # k ordered as in the columns
-        out = xp.matmul(self.w, self.cols).reshape(out_c, n, oh, row)[..., :ow]  # drop junk columns
-        self.x_shape, self.cols_shape, self.weight_shape = x.shape, cols.shape, weight.shape
+        out, self.cols, self.w, self.cols_shape = correlate(x, weight, stride, padding, dilation, groups)
+        self.x_shape, self.weight = x.shape, weight
         self.stride, self.padding, self.dilation, self.has_bias = stride, padding, dilation, bias is not None
-        out = xp.ascontiguousarray(out.transpose(1, 0, 2, 3))
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     def backward(self, grad):
@@ -42,11 +52,26 @@ class Conv2dFunction(Function):
         g[..., :ow] = grad.transpose(1, 0, 2, 3)
         g = g.reshape(groups, out_per_group, n * oh * row)
         grad_w = xp.matmul(g, self.cols.transpose(0, 2, 1))  # (G, O/G, kh*kw*C/G)
-        grad_w = grad_w.reshape(out_c, kh * kw, c // groups).transpose(0, 2, 1).reshape(self.weight_shape)
-        w_t = xp.ascontiguousarray(self.w.transpose(0, 2, 1))  # stacked matmul is slow on transposed views
-        dcols = _ungroup_rows(xp.matmul(w_t, g), self.cols_shape)
-        grad_x = col2im(dcols, self.x_shape, self.stride, self.padding, self.dilation)
+        grad_w = grad_w.reshape(out_c, kh * kw, c // groups).transpose(0, 2, 1).reshape(self.weight.shape)
+        full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, (kh, kw), self.padding))
+        if self.stride == (1, 1) and groups == 1 and min(full_padding) >= 0:
+            flipped = xp.ascontiguousarray(self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            grad_x, cols, _, _ = correlate(grad, flipped, (1, 1), full_padding, self.dilation)
+            _give_back(cols)
+        else:
+            w_t = xp.ascontiguousarray(self.w.transpose(0, 2, 1))  # stacked matmul is slow on transposed views
+            dcols = _ungroup_rows(xp.matmul(w_t, g), self.cols_shape)
+            grad_x = col2im(dcols, self.x_shape, self.stride, self.padding, self.dilation)
         return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
+
+    def __del__(self):
+        """The columns go back to the pool once this node is freed (after backward, or under no_grad)."""
+        _give_back(self.__dict__.pop("cols", None))
+
+
+def _give_back(cols) -> None:
+    if cols is not None:
+        POOL.give(cols if cols.base is None else cols.base)
 
 
 def _group_rows(cols, groups: int):

@@ -41,29 +41,30 @@ def channel_major_padded(x, padding: tuple[int, int], extra: int = 0):
 
 
 def im2col(x, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
-           dilation: tuple[int, int]):
+           dilation: tuple[int, int], empty=None):
     """The columns (kh, kw, C, N, OH, R) of an (N, C, H, W) image zero-padded by `padding`.
 
-    One slab copy per kernel offset (i, j), each into its own contiguous block. With stride 1 a slab spans
-    whole padded rows (R = Wp): it is then a single contiguous slice of the flattened image, copied at memory
-    speed, and the last Wp - OW entries of each row are junk that the caller drops after the product.
-    Otherwise R = OW, gathered by strided slices.
+    One slab copy per kernel offset (i, j), each into its own contiguous block. With stride 1 on wide images a
+    slab spans whole padded rows (R = Wp): it is then a single contiguous slice of the flattened image, copied
+    at memory speed, and the last Wp - OW entries of each row are junk that the caller drops after the product
+    (used only while the junk is under 1/8 of the work). Otherwise R = OW, gathered by strided slices. `empty(shape, dtype)` allocates the result (a pool, say).
     """
     xp = get_array_module(x)
+    empty = empty or (lambda shape, dtype: xp.empty(shape, dtype=dtype))
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     hp, wp = h + 2 * padding[0], w + 2 * padding[1]
     oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-    if (sh, sw) == (1, 1):
+    if (sh, sw) == (1, 1) and 8 * ow >= 7 * wp:
         flat = channel_major_padded(x, padding, extra=dw * (kw - 1))
-        cols = xp.empty((kh, kw, c, n, oh * wp), dtype=x.dtype)
+        cols = empty((kh, kw, c, n, oh * wp), x.dtype)
         for i in range(kh):
             for j in range(kw):
                 start = i * dh * wp + j * dw
                 cols[i, j] = flat[:, :, start:start + oh * wp]
         return cols.reshape(kh, kw, c, n, oh, wp)
     image = channel_major_padded(x, padding).reshape(c, n, hp, wp)
-    cols = xp.empty((kh, kw, c, n, oh, ow), dtype=x.dtype)
+    cols = empty((kh, kw, c, n, oh, ow), x.dtype)
     for i in range(kh):
         for j in range(kw):
             cols[i, j] = image[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]

@@ -1,0 +1,48 @@
+"""The scratch-array pool: reuse by shape and dtype, a byte limit, and no aliasing between live convolutions."""
+import numpy as np
+
+import tinygrad_ift as tg
+from tinygrad_ift import nn
+from tinygrad_ift.buffer_pool import BufferPool
+
+
+def test_take_reuses_given_arrays_of_the_same_shape_and_dtype():
+    pool = BufferPool(max_bytes=10 ** 6)
+    a = pool.take(np, (10, 10), np.float32)
+    pool.give(a)
+    assert pool.take(np, (10, 10), np.float64) is not a
+    assert pool.take(np, (10, 10), np.float32) is a
+    assert pool.take(np, (10, 10), np.float32) is not a  # taken already
+    pool.give(a[:5])  # views are refused: their memory belongs to another array
+    assert pool.take(np, (5, 10), np.float32) is not a
+
+
+def test_byte_limit_drops_the_oldest():
+    pool = BufferPool(max_bytes=1000)
+    first, second = np.empty(100, np.float64), np.empty(100, np.float64)  # 800 bytes each
+    pool.give(first)
+    pool.give(second)
+    assert pool.take(np, (100,), np.float64) is second
+    assert pool.take(np, (100,), np.float64) is not first
+
+
+def test_pooled_columns_never_alias_live_ones():
+    """Several same-shape convolutions alive in one graph, before and after earlier graphs were freed."""
+    tg.manual_seed(0)
+    convs = [nn.Conv2d(3, 3, 3, padding=1) for _ in range(3)]
+    x = tg.randn(2, 3, 6, 6, requires_grad=True)
+
+    def grads():
+        x.grad = None
+        for c in convs:
+            c.zero_grad()
+        h = x
+        for c in convs:
+            h = c(h).tanh()
+        h.sum().backward()
+        return [x.grad.numpy().copy()] + [c.weight.grad.numpy().copy() for c in convs]
+    first = grads()
+    with tg.no_grad():
+        convs[0](x)  # its columns go straight back to the pool
+    for a, b in zip(first, grads()):
+        np.testing.assert_array_equal(a, b)
