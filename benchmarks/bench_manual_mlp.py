@@ -11,7 +11,7 @@ import argparse
 import numpy as np
 import torch
 
-from benchmarks.common import best_time, environment, write_results
+from benchmarks.common import best_time, save_results
 from tinygrad_ift.classic import AutogradMLP, ManualMLP, one_hot
 
 
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=54000, help="training images per epoch")
     parser.add_argument("--repeat", type=int, default=3, help="epochs timed per setting; the fastest counts")
     parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--out", default="benchmarks/results/manual_mlp_cpu.json")
+    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/manual_mlp_cpu.json)")
     args = parser.parse_args()
     try:
         from tinygrad_ift.data import load_fashion_mnist
@@ -79,9 +79,8 @@ def main() -> None:
         print(f"width {width:5d}: manual {times['manual']:.2f} s  autograd {times['autograd']:.2f} s  "
               f"torch {times['torch']:.2f} s  ratios manual {times['manual'] / times['torch']:.2f}x, "
               f"autograd {times['autograd'] / times['torch']:.2f}x")
-    write_results(args.out, {"benchmark": "manual_mlp_epoch", "environment": environment("cpu"),
-                             "settings": {**vars(args), "data": source, "batch_size": 100}, "results": results})
-    print(f"wrote {args.out}")
+    save_results("manual_mlp", "manual_mlp_epoch", "cpu", args.out, results,
+                 {**vars(args), "data": source, "batch_size": 100})
 
 
 if __name__ == "__main__":

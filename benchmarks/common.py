@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
-import tempfile
 import time
 from typing import Callable
 
-import numpy as np
 
 import tinygrad_ift
 from tinygrad_ift import backend
+from tinygrad_ift.files import write_json
 
 
 def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, sync: Callable[[], None] = lambda: None,
@@ -46,16 +44,6 @@ def environment(device: str = "cpu") -> dict:
     return info
 
 
-def write_results(path: str, payload: dict) -> None:
-    """Write JSON atomically: a temporary file in the same folder, then rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f, indent=2, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o))
-    os.replace(tmp, path)
-
-
 def traced_peak(fn: Callable[[], object]) -> int:
     """Bytes allocated through tracemalloc at the peak of fn(), above what was allocated before it
     (NumPy reports its allocations there; PyTorch's CPU allocator does not)."""
@@ -78,6 +66,6 @@ def save_results(stem: str, benchmark: str, device: str, out: str | None, result
     payload = {"benchmark": benchmark, "environment": environment(device), "results": results}
     if settings is not None:
         payload["settings"] = settings
-    write_results(path, payload)
+    write_json(path, payload)
     print(f"wrote {path}")
     return path

@@ -1,14 +1,12 @@
 """Shared experiment plumbing: Fashion-MNIST as flat features, atomic JSON, curve plots, markdown tables."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from tinygrad_ift.files import atomic_open, write_json
 from tinygrad_ift.classic import evaluate, fit, split_train_valid
 from tinygrad_ift.data import load_fashion_mnist
 
@@ -28,15 +26,6 @@ def fashion_mnist_flat(data_dir: str | None, subset: int | None = None, seed: in
     return {"train": train, "valid": valid, "test": test}
 
 
-def write_json(path: Path, payload: dict) -> None:
-    """Atomic: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(tmp, path)
-
-
 def plot_curves(logs: dict, title: str, path: Path) -> None:
     """Loss and accuracy per epoch, train and valid, side by side."""
     import matplotlib
@@ -51,11 +40,9 @@ def plot_curves(logs: dict, title: str, path: Path) -> None:
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def markdown_table(rows: list[str], cols: list, values: dict, row_name: str, col_name: str) -> str:

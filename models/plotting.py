@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tinygrad_ift.files import atomic_open
+
 
 def scale_to_unit(images: np.ndarray) -> np.ndarray:
     """Each image (first axis) min-max scaled to [0, 1] on its own, so that faint kernels stay visible."""
@@ -52,12 +54,6 @@ def save_panels(path: str | os.PathLike, panels: Sequence[tuple[str, np.ndarray,
     if title:
         figure.suptitle(title)
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        figure.savefig(temporary, format="png", dpi=120, bbox_inches="tight")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with atomic_open(path, "wb") as f:
+        figure.savefig(f, format="png", dpi=120, bbox_inches="tight")
     return path

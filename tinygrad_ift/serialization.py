@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import OrderedDict
 from typing import Any, Mapping
 
 import numpy as np
 
+from .files import atomic_open
 from .backend import to_numpy
 from .tensor import Tensor
 
@@ -30,17 +30,8 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
     if not isinstance(obj, Mapping):
         raise TypeError(f"save: expected a mapping of names to tensors (a state dict), got {type(obj).__name__}")
     arrays = {str(name): _to_array(str(name), value) for name, value in obj.items()}
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:  # a file object, so np.savez keeps the name as given
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:  # a file object, so np.savez keeps the name as given
+        np.savez(f, **arrays)
 
 
 def load(path: str | os.PathLike) -> "OrderedDict[str, np.ndarray]":

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from .files import atomic_open, read_json
+from ..files import atomic_open, read_json
 from .results import RESULTS_FILE
 
 METRICS = {"train_losses": "training loss", "valid_losses": "validation loss",

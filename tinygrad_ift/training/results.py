@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__, backend
-from .files import write_json
+from ..files import write_json
 
 RESULTS_FILE = "results.json"
 
