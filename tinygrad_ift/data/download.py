@@ -1,6 +1,7 @@
 """`download`: fetching datasets goes through torchvision when it is installed; otherwise a clear error."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 TORCHVISION_NAMES = {"cifar10": "CIFAR10", "mnist": "MNIST", "fashion_mnist": "FashionMNIST", "svhn": "SVHN"}
@@ -12,8 +13,8 @@ def download(name: str, root: "str | Path") -> Path:
     folder that holds them, in a form the matching loader reads."""
     if name not in TORCHVISION_NAMES:
         raise ValueError(f"download: unknown dataset {name!r}; expected one of {sorted(TORCHVISION_NAMES)}")
-    try:
-        import torchvision.datasets as tv
+    try:  # an optional, lazy dependency: the library itself never imports torch
+        tv = importlib.import_module("torchvision.datasets")
     except ImportError as err:
         raise RuntimeError(
             f"download=True needs torchvision, which is not installed. Put the {name} files in {root} yourself "
