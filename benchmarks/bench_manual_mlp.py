@@ -8,8 +8,11 @@ Usage: python -m benchmarks.bench_manual_mlp [--depth 1] [--n 54000] [--data_dir
 from __future__ import annotations
 
 import argparse
+
 import numpy as np
 import torch
+
+import tinygrad_ift
 
 from benchmarks.common import best_time, save_results
 from tinygrad_ift.classic import AutogradMLP, ManualMLP, one_hot
@@ -18,7 +21,7 @@ from tinygrad_ift.classic import AutogradMLP, ManualMLP, one_hot
 def epoch_manual(model, x, y, batch, lr):
     for s in range(0, len(x), batch):
         xb, yb = x[s:s + batch], y[s:s + batch]
-        model.sgd_update(*model.backward(one_hot(yb, 10).astype(np.float32), model.forward(xb)), lr)
+        model.sgd_update(*model.backward(one_hot(yb, 10, np.float32), model.forward(xb)), lr)
 
 
 def epoch_autograd(model, x, y, batch, lr):
@@ -63,9 +66,8 @@ def main() -> None:
         x, y, source = rng.random((args.n, 784), dtype=np.float32), rng.integers(0, 10, args.n), "random"
     results = {}
     for width in (100, 300, 1000):
-        manual = ManualMLP(784, width, args.depth, 10, seed=0)
-        manual.weights = [w.astype(np.float32) for w in manual.weights]
-        manual.biases = [b.astype(np.float32) for b in manual.biases]
+        tinygrad_ift.manual_seed(0)
+        manual = ManualMLP(784, width, args.depth, 10, dtype=np.float32)
         auto = AutogradMLP(manual)
         torch_params = ([torch.tensor(w, requires_grad=True) for w in manual.weights],
                         [torch.tensor(b, requires_grad=True) for b in manual.biases])

@@ -67,18 +67,19 @@ class GridSearch:
     def run(self, key: str, model, train: tuple, valid: tuple, info: dict, **fit_options) -> None:
         start = time.perf_counter()
         model, logs = fit(model, train, valid, 10, **fit_options)
-        self.runs[key] = {**info, "logs": logs, "best_valid_acc": max(logs["valid_acc"]),
-                          "seconds": time.perf_counter() - start}
+        self.runs[key] = {**info, "n_train": len(train[0]), "n_valid": len(valid[0]), "logs": logs,
+                          "best_valid_acc": max(logs["valid_acc"]), "seconds": time.perf_counter() - start}
         print(f"{key:28s} best valid acc {self.runs[key]['best_valid_acc']:.4f} ({self.runs[key]['seconds']:.1f} s)")
         if self.best_key is None or self.runs[key]["best_valid_acc"] > self.runs[self.best_key]["best_valid_acc"]:
             self.best_key, self.best_model = key, model
 
     def finish(self, test: tuple, logdir: Path, tables: str, title: str, extra: dict) -> dict:
         test_loss, test_acc = evaluate(self.best_model, *test, 10)
-        logdir.mkdir(parents=True, exist_ok=True)
-        (logdir / "table.md").write_text(tables)
+        with atomic_open(logdir / "table.md", "w") as f:
+            f.write(tables)
         plot_curves(self.runs[self.best_key]["logs"], f"{title}, best: {self.best_key}", logdir / "best_curves.png")
-        result = {**extra, "runs": self.runs, "best": self.best_key, "test_loss": test_loss, "test_acc": test_acc}
+        result = {**extra, "runs": self.runs, "best": self.best_key, "n_test": len(test[0]),
+                  "test_loss": test_loss, "test_acc": test_acc}
         write_json(logdir / "results.json", result)
         print(f"best {self.best_key}: test accuracy {test_acc:.4f} (loss {test_loss:.4f}); wrote {logdir}")
         return result

@@ -13,7 +13,17 @@ def test_marginals_computed_by_hand():
     np.testing.assert_allclose(NET.query("R"), [0.2 * 0.9 + 0.8 * 0.2, 0.2 * 0.1 + 0.8 * 0.8])
     # P(S=s0 | R=r1) = .2*.1 / .66
     np.testing.assert_allclose(NET.query("S", {"R": 1}), [0.02 / 0.66, 0.64 / 0.66])
-    np.testing.assert_allclose(NET.query("G", {"R": 1, "S": 0}), 0.9 * np.array([.5, .3, .2]) + 0.1 * np.array([.9, .08, .02]))
+    by_hand = 0.9 * np.array([.5, .3, .2]) + 0.1 * np.array([.9, .08, .02])  # R is blocked by S; D stays marginal
+    np.testing.assert_allclose(NET.query("G", {"R": 1, "S": 0}), by_hand)
+
+
+def test_explaining_away_and_a_child_as_evidence_by_hand():
+    # D=d1, G=g2: P(s0) ∝ .2*.02, P(s1) ∝ .8*.3; then P(r0) = P(s0) .9 + P(s1) .2
+    s0 = 0.2 * 0.02 / (0.2 * 0.02 + 0.8 * 0.3)
+    np.testing.assert_allclose(NET.query("R", {"D": 1, "G": 2}), [0.9 * s0 + 0.2 * (1 - s0), 0.1 * s0 + 0.8 * (1 - s0)])
+    # P(G=g1 | L=l1) = P(g1) P(l1|g1) / sum_g P(g) P(l1|g)
+    joint_l1 = np.array([0.204 * 0.1, 0.2316 * 0.4, 0.5644 * 0.99])
+    assert NET.query("G", {"L": 1})[1] == pytest.approx(joint_l1[1] / joint_l1.sum())
 
 
 def test_do_on_a_variable_without_a_path_to_the_query_is_the_marginal():

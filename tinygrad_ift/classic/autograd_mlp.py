@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from ..backend import get_array_module
 from ..tensor import Tensor
 from .manual_mlp import ManualMLP
 
@@ -17,6 +16,7 @@ class AutogradMLP:
         self.biases = [Tensor(b.copy(), requires_grad=True) for b in manual.biases]
 
     def logits(self, x: Any) -> Tensor:
+        """x @ W + b per layer, ReLU between layers, none after the last."""
         a = Tensor(x)
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             a = a @ w + b
@@ -25,10 +25,13 @@ class AutogradMLP:
         return a
 
     def loss(self, x: Any, labels: Any) -> Tensor:
+        """Mean cross-entropy: minus the log-softmax picked at each row's label."""
         log_probs = self.logits(x).log_softmax(axis=1)
-        return -log_probs[np.arange(len(labels)), labels].mean()
+        rows = get_array_module(labels).arange(len(labels))
+        return -log_probs[rows, labels].mean()
 
     def loss_and_gradients(self, x: Any, labels: Any) -> tuple[float, list, list]:
+        """The loss and the raw weight and bias gradient arrays of every layer, from one backward()."""
         for p in self.weights + self.biases:
             p.grad = None
         loss = self.loss(x, labels)

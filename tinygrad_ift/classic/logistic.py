@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
+from ..random import generator
 
 
 def softmax(z: Any) -> Any:
@@ -19,9 +20,10 @@ def softmax(z: Any) -> Any:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def one_hot(labels: Any, n_classes: int) -> Any:
+def one_hot(labels: Any, n_classes: int, dtype: Any = np.float64) -> Any:
+    """Y[n, c] = 1 where labels[n] == c, else 0: the targets of the cross-entropy, on the labels' device."""
     xp = get_array_module(labels)
-    return (labels[:, None] == xp.arange(n_classes)[None, :]).astype(np.float64)
+    return (labels[:, None] == xp.arange(n_classes)[None, :]).astype(dtype)
 
 
 def cross_entropy(probs: Any, targets_one_hot: Any, eps: float = 1e-12) -> float:
@@ -31,6 +33,7 @@ def cross_entropy(probs: Any, targets_one_hot: Any, eps: float = 1e-12) -> float
 
 
 def accuracy(probs: Any, labels: Any) -> float:
+    """The fraction of rows whose most probable class is the label."""
     return float((probs.argmax(axis=1) == labels).mean())
 
 
@@ -41,10 +44,11 @@ def add_bias_column(x: Any) -> Any:
 
 
 class AdamState:
-    """Adam's moments for one array, with its own step counter (bias-corrected, as in the Adam paper)."""
+    """Adam's moments for one parameter array, with its own step counter (bias-corrected, as in the paper)."""
 
-    def __init__(self, shape: tuple, xp: Any = np):
-        self.m, self.v, self.t = xp.zeros(shape), xp.zeros(shape), 0
+    def __init__(self, param: Any):
+        xp = get_array_module(param)
+        self.m, self.v, self.t = xp.zeros_like(param), xp.zeros_like(param), 0
 
     def step(self, grad: Any, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Any:
         """The update to subtract: lr * m_hat / (sqrt(v_hat) + eps)."""
@@ -58,23 +62,23 @@ class AdamState:
 
 
 class LinearModel:
-    """P = softmax(X~ W) with W of shape (n_features + 1, n_classes); gradient X~^T (P - Y) / N."""
+    """P = softmax(X~ W) with W of shape (n_features + 1, n_classes); gradient X~^T (P - Y) / N.
 
-    def __init__(self, n_features: int, n_classes: int, seed: int = 0, xp: Any = np):
-        rng = np.random.default_rng(seed)
-        self.W = xp.asarray(rng.normal(0, 0.01, (n_features + 1, n_classes)))
-        self.adam = AdamState(self.W.shape, xp)
+    W starts as N(0, 0.01^2) drawn from `tinygrad_ift.random` (so `manual_seed` fixes it), on `device`.
+    """
+
+    def __init__(self, n_features: int, n_classes: int, device: str = "cpu", dtype: Any = np.float64):
+        self.W = generator(device).standard_normal((n_features + 1, n_classes), dtype=dtype) * 0.01
+        self.adam = AdamState(self.W)
 
     def forward(self, x_with_bias: Any) -> Any:
+        """Class probabilities for a batch that already carries the column of ones; keeps it for backward."""
         self.x = x_with_bias
         return softmax(x_with_bias @ self.W)
 
-    def gradient(self, x_with_bias: Any, targets_one_hot: Any, probs: Any) -> Any:
-        return x_with_bias.T @ (probs - targets_one_hot) / x_with_bias.shape[0]
-
     def backward(self, targets_one_hot: Any, probs: Any) -> Any:
-        """The gradient for the batch of the last forward()."""
-        return self.gradient(self.x, targets_one_hot, probs)
+        """dLoss/dW = X~^T (P - Y) / N for the batch of the last forward (mean cross-entropy)."""
+        return self.x.T @ (probs - targets_one_hot) / self.x.shape[0]
 
     def sgd_update(self, grad: Any, lr: float) -> None:
         self.W = self.W - lr * grad

@@ -1,11 +1,13 @@
 """A multilayer perceptron with backpropagation written by hand (ReLU hidden layers, softmax output)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..backend import get_array_module
+from ..random import generator
 from .logistic import AdamState, softmax
 
 
@@ -15,21 +17,23 @@ class ManualMLP:
     With Z_l = A_{l-1} W_l + b_l, A_l = relu(Z_l), P = softmax(Z_L) and mean cross-entropy:
     dZ_L = (P - Y) / N;  dW_l = A_{l-1}^T dZ_l;  db_l = sum_n dZ_l;  dZ_{l-1} = (dZ_l W_l^T) * [Z_{l-1} > 0].
     (dZ carries the 1/N, so the weight gradients are means over the batch.)
+    Weights start He-normal, N(0, 2 / fan_in), drawn from `tinygrad_ift.random` on `device`; biases at 0.
     """
 
-    def __init__(self, n_features: int, n_hidden: int, n_hidden_layers: int, n_classes: int, seed: int = 0,
-                 xp: Any = np):
-        rng = np.random.default_rng(seed)
+    def __init__(self, n_features: int, n_hidden: int, n_hidden_layers: int, n_classes: int, device: str = "cpu",
+                 dtype: Any = np.float64):
+        xp, rng = get_array_module(device), generator(device)
         sizes = [n_features] + [n_hidden] * n_hidden_layers + [n_classes]
-        self.weights = [xp.asarray(rng.normal(0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)))  # He init for ReLU
+        self.weights = [rng.standard_normal((fan_in, fan_out), dtype=dtype) * math.sqrt(2.0 / fan_in)
                         for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
-        self.biases = [xp.zeros(fan_out) for fan_out in sizes[1:]]
-        self.adam_w = [AdamState(w.shape, xp) for w in self.weights]
-        self.adam_b = [AdamState(b.shape, xp) for b in self.biases]
+        self.biases = [xp.zeros(fan_out, dtype=dtype) for fan_out in sizes[1:]]
+        self.adam_w = [AdamState(w) for w in self.weights]
+        self.adam_b = [AdamState(b) for b in self.biases]
         self.activations: list = []
         self.pre_activations: list = []
 
     def forward(self, x: Any) -> Any:
+        """Class probabilities; every layer's input and pre-activation are kept for backward."""
         xp = get_array_module(x)
         self.activations, self.pre_activations = [x], []
         a = x
@@ -52,6 +56,7 @@ class ManualMLP:
         return grads_w[::-1], grads_b[::-1]
 
     def sgd_update(self, grads_w: list, grads_b: list, lr: float) -> None:
+        """W_l <- W_l - lr dW_l and b_l <- b_l - lr db_l for every layer."""
         self.weights = [w - lr * g for w, g in zip(self.weights, grads_w)]
         self.biases = [b - lr * g for b, g in zip(self.biases, grads_b)]
 

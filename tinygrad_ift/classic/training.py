@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import device_of
+from ..random import generator
 from .logistic import accuracy, cross_entropy, one_hot
 
 
@@ -23,32 +25,32 @@ def evaluate(model: Any, x: Any, y: Any, n_classes: int, batch_size: int = 5000)
     for start in range(0, len(x), batch_size):
         probs = model.forward(x[start:start + batch_size])
         labels = y[start:start + batch_size]
-        losses.append(cross_entropy(probs, one_hot(labels, n_classes)) * len(labels))
+        losses.append(cross_entropy(probs, one_hot(labels, n_classes, probs.dtype)) * len(labels))
         hits += accuracy(probs, labels) * len(labels)
     return float(sum(losses) / len(x)), float(hits / len(x))
 
 
 def fit(model: Any, train: tuple, valid: tuple, n_classes: int, optimizer: str = "sgd", lr: float = 0.01,
-        batch_size: int = 100, epochs: int = 10, seed: int = 0) -> tuple[Any, dict]:
-    """Train with `model.forward / backward / sgd_update | adam_update`.
+        batch_size: int = 100, epochs: int = 10) -> tuple[Any, dict]:
+    """Train with `model.forward / backward / sgd_update | adam_update`, reshuffling every epoch.
 
     Returns the model of the best validation accuracy and logs of train/valid loss and accuracy per epoch,
-    epoch 0 being the untrained model.
+    epoch 0 being the untrained model. The shuffles draw from `tinygrad_ift.random` on the data's device.
     """
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"fit: optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     update = model.sgd_update if optimizer == "sgd" else model.adam_update
-    rng = np.random.default_rng(seed)
     (x, y), (xv, yv) = train, valid
+    rng = generator(device_of(x))
     logs = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
-    best, best_acc = copy.deepcopy(model), -1.0
+    best, best_acc = model, -1.0
     for epoch in range(epochs + 1):
         if epoch > 0:
             order = rng.permutation(len(x))
             for start in range(0, len(x), batch_size):
                 idx = order[start:start + batch_size]
                 probs = model.forward(x[idx])
-                grads = model.backward(one_hot(y[idx], n_classes), probs)
+                grads = model.backward(one_hot(y[idx], n_classes, probs.dtype), probs)
                 if isinstance(grads, tuple):  # (weight grads, bias grads) of an MLP
                     update(*grads, lr)
                 else:
