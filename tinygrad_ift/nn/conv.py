@@ -1,95 +1,136 @@
-"""2-D convolution by im2col: gather every window into a column matrix, then one batched matrix product."""
+"""2-D convolution by im2col: copy every window into a column matrix, then one matrix product per group.
+
+The batch is processed in chunks whose columns (about COLUMN_CHUNK_BYTES) stay in the CPU cache between the
+copy that writes them and the product that reads them; nothing batch-sized but the padded input is kept for
+the backward pass, which rebuilds each chunk's columns instead of storing them all.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from ..backend import get_array_module
+from ..buffer_pool import POOL
 from ..tensor import Function, Tensor
 from . import init
-from ..buffer_pool import POOL
-from .im2col import col2im, im2col, pair
+from .im2col import col2im, im2col, output_size, pad_channels_last, pair
 from .module import Module, Parameter
 
-
-def correlate(x, weight, stride, padding, dilation, groups: int = 1):
-    """Cross-correlate (N, C, H, W) images with (O, C/G, kh, kw) weights by im2col and one matrix product per
-    group. Returns the (N, O, OH, OW) output, the grouped columns (G, kh*kw*C/G, N*OH*R) and weights
-    (G, O/G, kh*kw*C/G), and the columns' (kh, kw, C, N, OH, R) shape; the columns come from the pool."""
-    xp = get_array_module(x)
-    n = x.shape[0]
-    out_c, c_per_group, kh, kw = weight.shape
-    cols = im2col(x, (kh, kw), stride, padding, dilation,  # (kh, kw, C, N, OH, R), R >= OW
-                  empty=lambda shape, dtype: POOL.take(xp, shape, dtype))
-    oh, row = cols.shape[4:]
-    ow = (x.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    grouped = _group_rows(cols, groups)
-    w = weight.reshape(groups, out_c // groups, c_per_group, kh * kw).transpose(0, 1, 3, 2)
-    w = xp.ascontiguousarray(w).reshape(groups, out_c // groups, -1)  # k ordered as in the columns
-    out = xp.matmul(w, grouped).reshape(out_c, n, oh, row)[..., :ow]  # drop junk columns
-    return xp.ascontiguousarray(out.transpose(1, 0, 2, 3)), grouped, w, cols.shape
+COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # NumPy: columns per chunk (measured best between 4 and 16 MiB)
+GPU_COLUMN_CHUNK_BYTES = 2 ** 30  # CuPy: no cache to fit, only memory to spare
 
 
 class Conv2dFunction(Function):
-    """out[g, o, (n, l)] = sum_k W[g, o, k] cols[g, k, (n, l)], cols = im2col(x), k over kh x kw x C/G.
+    """out[n, o, y, x] = sum_k W[o, k] cols[(n, y, x), k] + b[o], with cols = im2col(x) and k running over
+    (kernel row, kernel column, input channel) within o's group.
 
-    dW = grad cols^T and db = sum of grad over n and pixels. dx: with stride 1 it is the correlation of the
-    output gradient with the flipped, transposed kernel (a "full" convolution, no large column gradient);
-    otherwise dcols = W^T grad scattered back by col2im.
+    dW = grad^T cols and db = grad summed over n, y, x. dx: with stride 1 it is the correlation of the padded
+    output gradient with the kernel of the transposed convolution (a "full" convolution: no column gradient
+    to scatter); otherwise the column gradient grad W is scattered back by col2im.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
-        out, self.cols, self.w, self.cols_shape = correlate(x, weight, stride, padding, dilation, groups)
-        self.x_shape, self.weight = x.shape, weight
-        self.stride, self.padding, self.dilation, self.has_bias = stride, padding, dilation, bias is not None
-        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        xp = get_array_module(x)
+        n, c, h, w = x.shape
+        kh, kw = weight.shape[2:]
+        self.kernel, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
+        self.groups, self.x_shape, self.weight, self.has_bias = groups, x.shape, weight, bias is not None
+        self.out_hw = tuple(output_size(*axis) for axis in zip((h, w), self.kernel, stride, padding, dilation))
+        self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
+        self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
+        out = xp.empty((n, weight.shape[0]) + self.out_hw, dtype=x.dtype)
+        step = _chunk_size(xp, self.out_hw[0] * self.out_hw[1] * kh * kw * c * x.dtype.itemsize, n, weight.nbytes)
+        columns = POOL.take(xp, (step * self.out_hw[0] * self.out_hw[1], groups, kh * kw * c // groups), x.dtype)
+        for chunk in _chunks(n, step):  # padding a chunk just before its im2col finds it still in cache
+            padded = pad_channels_last(x[chunk], padding, self.x_padded[chunk])
+            out[chunk] = _apply_kernel(self.w, im2col(padded, self.kernel, stride, dilation, groups, columns),
+                                       self.out_hw)
+        POOL.give(columns)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
         n, out_c, oh, ow = grad.shape
-        groups, out_per_group, _ = self.w.shape
-        kh, kw, c, _, _, row = self.cols_shape
-        g = xp.zeros((out_c, n, oh, row), dtype=grad.dtype)  # junk columns get zero gradient
-        g[..., :ow] = grad.transpose(1, 0, 2, 3)
-        g = g.reshape(groups, out_per_group, n * oh * row)
-        grad_w = xp.matmul(g, self.cols.transpose(0, 2, 1))  # (G, O/G, kh*kw*C/G)
-        grad_w = grad_w.reshape(out_c, kh * kw, c // groups).transpose(0, 2, 1).reshape(self.weight.shape)
-        full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, (kh, kw), self.padding))
-        if self.stride == (1, 1) and groups == 1 and min(full_padding) >= 0:
-            flipped = xp.ascontiguousarray(self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-            grad_x, cols, _, _ = correlate(grad, flipped, (1, 1), full_padding, self.dilation)
-            _give_back(cols)
-        else:
-            w_t = xp.ascontiguousarray(self.w.transpose(0, 2, 1))  # stacked matmul is slow on transposed views
-            dcols = _ungroup_rows(xp.matmul(w_t, g), self.cols_shape)
-            grad_x = col2im(dcols, self.x_shape, self.stride, self.padding, self.dilation)
+        _, c, h, w = self.x_shape
+        groups, (kh, kw) = self.groups, self.kernel
+        full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, self.kernel, self.padding))
+        by_correlation = self.stride == (1, 1) and min(full_padding) >= 0
+        per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
+        step = _chunk_size(xp, per_image, n, self.weight.nbytes)
+        columns = POOL.take(xp, (step * oh * ow, groups, kh * kw * c // groups), grad.dtype)
+        if by_correlation:
+            transposed = _grouped_kernel(_transposed_kernel(self.weight, groups), groups)  # (G, C/G, kh*kw*O/G)
+            grad_padded = POOL.take(xp, (step, oh + 2 * full_padding[0], ow + 2 * full_padding[1], out_c),
+                                    grad.dtype)
+            grad_columns = POOL.take(xp, (step * h * w, groups, kh * kw * out_c // groups), grad.dtype)
+        grad_w = xp.zeros_like(self.w)
+        grad_x = xp.empty(self.x_shape, dtype=grad.dtype)
+        for chunk in _chunks(n, step):
+            m = chunk.stop - chunk.start
+            cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)
+            g = xp.ascontiguousarray(grad[chunk].transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, -1)
+            grad_w += _matmul_per_group(g, cols.transpose(1, 0, 2))
+            if by_correlation:
+                g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
+                g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)
+                grad_x[chunk] = _apply_kernel(transposed, g_cols, (h, w))
+            else:
+                d_cols = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (m*OH*OW, G, K)
+                grad_x[chunk] = col2im(d_cols, (m, c, h, w), self.kernel, self.stride, self.padding, self.dilation)
+        for scratch in (columns, grad_padded, grad_columns) if by_correlation else (columns,):
+            POOL.give(scratch)
+        grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
 
     def __del__(self):
-        """The columns go back to the pool once this node is freed (after backward, or under no_grad)."""
-        _give_back(self.__dict__.pop("cols", None))
+        """The padded input goes back to the pool once this node is freed (after backward, or under no_grad)."""
+        if "x_padded" in self.__dict__:
+            POOL.give(self.__dict__.pop("x_padded"))
 
 
-def _give_back(cols) -> None:
-    if cols is not None:
-        POOL.give(cols if cols.base is None else cols.base)
+def _chunk_size(xp, bytes_per_image: int, n: int, kernel_bytes: int) -> int:
+    """How many images per chunk keep the columns near the chunk budget (at least 1, at most n if n > 0). The
+    budget is at least twice the kernel's size: every chunk adds a kernel-sized weight gradient."""
+    budget = max(COLUMN_CHUNK_BYTES if xp is np else GPU_COLUMN_CHUNK_BYTES, 2 * kernel_bytes)
+    return max(1, min(n, budget // max(1, bytes_per_image)))
 
 
-def _group_rows(cols, groups: int):
-    """(kh, kw, C, N, OH, R) -> (G, kh*kw*C/G, N*OH*R): each group's rows together (a copy only if G > 1)."""
-    kh, kw, c, n, oh, row = cols.shape
-    if groups == 1:
-        return cols.reshape(1, kh * kw * c, n * oh * row)
-    grouped = cols.reshape(kh * kw, groups, c // groups, n * oh * row).transpose(1, 0, 2, 3)
-    return get_array_module(cols).ascontiguousarray(grouped).reshape(groups, -1, n * oh * row)
+def _chunks(n: int, step: int):
+    """Slices of `step` images covering a batch of n."""
+    return (slice(start, min(start + step, n)) for start in range(0, n, step))
 
 
-def _ungroup_rows(dcols, cols_shape: tuple):
-    """The inverse of _group_rows: (G, kh*kw*C/G, N*OH*R) -> (kh, kw, C, N, OH, R)."""
-    kh, kw, c, n, oh, row = cols_shape
-    groups = dcols.shape[0]
-    if groups == 1:
-        return dcols.reshape(cols_shape)
-    return dcols.reshape(groups, kh * kw, c // groups, n * oh * row).transpose(1, 0, 2, 3).reshape(cols_shape)
+def _grouped_kernel(weight, groups: int):
+    """(O, C/G, kh, kw) -> (G, O/G, kh*kw*C/G): each row ordered (kernel row, kernel column, channel), like
+    the columns."""
+    out_c, c_per_group, kh, kw = weight.shape
+    per_group = weight.reshape(groups, out_c // groups, c_per_group, kh, kw).transpose(0, 1, 3, 4, 2)
+    return get_array_module(weight).ascontiguousarray(per_group).reshape(groups, out_c // groups, -1)
+
+
+def _transposed_kernel(weight, groups: int):
+    """The (C, O/G, kh, kw) kernel whose correlation with the output gradient gives the input gradient:
+    W'[g*C/G + c, o, i, j] = W[g*O/G + o, c, kh-1-i, kw-1-j] (flipped in space, channels swapped per group)."""
+    out_c, c_per_group, kh, kw = weight.shape
+    per_group = weight.reshape(groups, out_c // groups, c_per_group, kh, kw)[..., ::-1, ::-1]
+    return per_group.swapaxes(1, 2).reshape(groups * c_per_group, out_c // groups, kh, kw)
+
+
+def _apply_kernel(kernel, cols, out_hw: tuple[int, int]):
+    """(G, P, K) kernel rows times (m*OH*OW, G, K) columns: the chunk's (m, G*P, OH, OW) output."""
+    product = _matmul_per_group(kernel, cols.transpose(1, 2, 0))  # (G, P, m*OH*OW)
+    return product.reshape(-1, cols.shape[0] // (out_hw[0] * out_hw[1]), *out_hw).transpose(1, 0, 2, 3)
+
+
+def _matmul_per_group(a, b):
+    """(G, p, q) @ (G, q, r) -> (G, p, r) as G plain 2-D products: each operand may be a strided or transposed
+    view, which BLAS reads in place (a stacked matmul would copy, or fall back to a slow loop)."""
+    xp = get_array_module(a)
+    out = xp.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=xp.result_type(a, b))
+    for group in range(a.shape[0]):
+        xp.matmul(a[group], b[group], out=out[group])
+    return out
 
 
 def check_image_input(name: str, x: Tensor, channels: int | None = None) -> None:
@@ -103,10 +144,18 @@ def check_image_input(name: str, x: Tensor, channels: int | None = None) -> None
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """2-D cross-correlation, as torch.nn.functional.conv2d; weight (out_channels, in_channels/groups, kh, kw)."""
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, kh, kw), "
+                         f"got shape {weight.shape}")
     check_image_input("conv2d", input, weight.shape[1] * groups)
     stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
     if weight.shape[0] % groups:
         raise ValueError(f"conv2d: out_channels {weight.shape[0]} is not divisible by groups={groups}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"conv2d: expected a bias of shape ({weight.shape[0]},), got {bias.shape}")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be positive, padding {padding} "
+                         "non-negative")
     for axis, (size, k, p, d) in enumerate(zip(input.shape[2:], weight.shape[2:], padding, dilation)):
         if size + 2 * p < d * (k - 1) + 1:
             raise ValueError(f"conv2d: kernel extent {d * (k - 1) + 1} is larger than the padded input size "
@@ -136,5 +185,12 @@ class Conv2d(Module):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}, bias={self.bias is not None}")
+        """PyTorch's format: settings at their default are left out."""
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + (", bias=False" if self.bias is None else "")

@@ -1,137 +1,242 @@
-"""Max, average and adaptive pooling over (N, C, H, W), on the same window view as convolution."""
+"""Max, average and adaptive pooling over (N, C, H, W), with PyTorch's arguments and bins.
+
+Fixed-size pools loop over the kh x kw kernel offsets, never over pixels: at one offset, every window sees
+one pixel, and together those pixels form a strided slab of the padded image, reduced in one array operation.
+Adaptive average pooling is separable, out = A_h x A_w^T per image with averaging matrices A, so it is two
+matrix products. Adaptive max pooling gathers every bin at once and scatter-adds the gradient to each bin's
+maximum, because bins overlap (and share pixels) when the output is larger than the input.
+"""
 from __future__ import annotations
 
-import math
+from itertools import product
 
 import numpy as np
 
-from ..backend import get_array_module
-from ..tensor import Function, Tensor, stack
+from ..backend import get_array_module, scatter_add
+from ..tensor import Function, Tensor
 from .conv import check_image_input
-from .im2col import col2im, pad_image, pair, windows
+from .im2col import offset_slices, output_size, pad_image, pair
 from .module import Module
 
 
+def _offsets(kernel: tuple[int, int]):
+    """The kernel offsets (i, j), row by row."""
+    return product(range(kernel[0]), range(kernel[1]))
+
+
+def _slabs(x_padded, kernel: tuple[int, int], stride, dilation, out_hw: tuple[int, int]):
+    """For each kernel offset in order, the strided (N, C, OH, OW) view of the pixels it meets."""
+    for i, j in _offsets(kernel):
+        rows, cols = offset_slices(i, j, out_hw, stride, dilation)
+        yield x_padded[:, :, rows, cols]
+
+
+def _scatter_slabs(slab_grad, grad, input_shape: tuple, kernel, stride, padding, dilation):
+    """The transpose of `_slabs`: add slab_grad(k), the (N, C, OH, OW) gradient of the k-th kernel offset, onto
+    that offset's slab of a zero padded image (with the dtype and device of `grad`), then crop the padding."""
+    n, c, h, w = input_shape
+    ph, pw = padding
+    padded = get_array_module(grad).zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=grad.dtype)
+    for offset, (i, j) in enumerate(_offsets(kernel)):
+        rows, cols = offset_slices(i, j, grad.shape[2:], stride, dilation)
+        padded[:, :, rows, cols] += slab_grad(offset)
+    return padded[:, :, ph:ph + h, pw:pw + w]
+
+
+def _out_hw(x_shape: tuple, kernel, stride, padding, dilation) -> tuple[int, int]:
+    return tuple(output_size(*axis) for axis in zip(x_shape[2:], kernel, stride, padding, dilation))
+
+
 class MaxPool(Function):
-    """out = max over each window; the gradient goes to the window's (first) maximum."""
+    """out = the maximum of each window; its gradient goes to the window's first maximum."""
 
     def forward(self, x, kernel, stride, padding, dilation):
         xp = get_array_module(x)
-        x_padded = pad_image(x, padding, value=-np.inf)
-        win = windows(x_padded, kernel, stride, dilation)  # (N, C, kh, kw, OH, OW)
-        n, c, kh, kw, oh, ow = win.shape
-        flat = win.reshape(n, c, kh * kw, oh, ow)
-        self.argmax = flat.argmax(axis=2)
-        self.shape, self.input_shape = win.shape, x.shape
-        self.stride, self.padding, self.dilation = stride, padding, dilation
-        return xp.take_along_axis(flat, self.argmax[:, :, None], axis=2)[:, :, 0]
+        self.geometry = kernel, stride, padding, dilation
+        self.input_shape = x.shape
+        slabs = _slabs(pad_image(x, padding, value=-np.inf), kernel, stride, dilation,
+                       _out_hw(x.shape, kernel, stride, padding, dilation))
+        out = next(slabs).copy()
+        self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset
+        for offset, slab in enumerate(slabs, start=1):
+            self.winner[slab > out] = offset
+            xp.maximum(out, slab, out=out)
+        return out
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        n, c, kh, kw, oh, ow = self.shape
-        picked = self.argmax[:, :, None] == xp.arange(kh * kw).reshape(1, 1, -1, 1, 1)
-        cols = (picked * grad[:, :, None]).reshape(self.shape)
-        cols = cols.transpose(2, 3, 1, 0, 4, 5)  # to col2im's (kh, kw, C, N, OH, OW)
-        return col2im(cols, self.input_shape, self.stride, self.padding, self.dilation)
+        return _scatter_slabs(lambda offset: xp.where(self.winner == offset, grad, 0), grad, self.input_shape,
+                              *self.geometry)
 
 
 class AvgPool(Function):
-    """out = sum over each window / divisor (kh*kw, or the count of real pixels); the gradient is spread evenly."""
+    """out = the sum of each window / divisor (kh*kw, or the count of real pixels); each pixel of the window
+    gets grad / divisor."""
 
     def forward(self, x, kernel, stride, padding, count_include_pad):
         xp = get_array_module(x)
-        x_padded = pad_image(x, padding)
-        win = windows(x_padded, kernel, stride, (1, 1))
+        self.geometry = kernel, stride, padding, (1, 1)
+        self.input_shape = x.shape
+        total = _window_sum(pad_image(x, padding), kernel, stride, _out_hw(x.shape, *self.geometry))
         if count_include_pad or padding == (0, 0):
-            divisor = float(kernel[0] * kernel[1])
-        else:
+            self.divisor = float(kernel[0] * kernel[1])
+        else:  # the same sums over an image of ones with a zero border count the real pixels of each window
             ones = pad_image(xp.ones((1, 1) + x.shape[2:], dtype=x.dtype), padding)
-            divisor = windows(ones, kernel, stride, (1, 1)).sum(axis=(2, 3))
-        self.divisor, self.shape, self.input_shape = divisor, win.shape, x.shape
-        self.stride, self.padding = stride, padding
-        return win.sum(axis=(2, 3)) / divisor
+            self.divisor = _window_sum(ones, kernel, stride, total.shape[2:])
+        return total / self.divisor
 
     def backward(self, grad):
-        xp = get_array_module(grad)
-        share = (grad / self.divisor)[:, :, None, None]
-        cols = xp.broadcast_to(share, self.shape)
-        cols = cols.transpose(2, 3, 1, 0, 4, 5)  # to col2im's (kh, kw, C, N, OH, OW)
-        return col2im(cols, self.input_shape, self.stride, self.padding, (1, 1))
+        share = grad / self.divisor
+        return _scatter_slabs(lambda offset: share, grad, self.input_shape, *self.geometry)
 
 
-def _check_pool(name: str, x: Tensor, kernel, padding) -> None:
+def _window_sum(x_padded, kernel, stride, out_hw):
+    """The sum of every (undilated) window, slab by slab."""
+    slabs = _slabs(x_padded, kernel, stride, (1, 1), out_hw)
+    total = next(slabs).copy()
+    for slab in slabs:
+        total += slab
+    return total
+
+
+def _check_pool(name: str, x: Tensor, kernel, stride, padding, dilation=(1, 1)) -> None:
     check_image_input(name, x)
-    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: kernel_size {kernel}, stride {stride} and dilation {dilation} must be "
+                         f"positive and padding {padding} non-negative")
+    if 2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]:  # PyTorch's rule
         raise ValueError(f"{name}: padding {padding} should be at most half of kernel_size {kernel}")
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if min(_out_hw(x.shape, kernel, stride, padding, dilation)) < 1:
+        raise ValueError(f"{name}: kernel extent {extent} is larger than the padded input "
+                         f"{(x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])} (input {x.shape})")
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
-    kernel = pair(kernel_size)
-    stride, padding = pair(stride if stride is not None else kernel_size), pair(padding)
-    _check_pool("max_pool2d", input, kernel, padding)
-    return MaxPool.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=pair(dilation))
+    """Maximum over kernel windows, as torch.nn.functional.max_pool2d (stride defaults to kernel_size; the
+    padding counts as -inf)."""
+    kernel, padding, dilation = pair(kernel_size), pair(padding), pair(dilation)
+    stride = kernel if stride is None else pair(stride)
+    _check_pool("max_pool2d", input, kernel, stride, padding, dilation)
+    return MaxPool.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:
-    kernel = pair(kernel_size)
-    stride, padding = pair(stride if stride is not None else kernel_size), pair(padding)
-    _check_pool("avg_pool2d", input, kernel, padding)
+    """Average over kernel windows, as torch.nn.functional.avg_pool2d (stride defaults to kernel_size)."""
+    kernel, padding = pair(kernel_size), pair(padding)
+    stride = kernel if stride is None else pair(stride)
+    _check_pool("avg_pool2d", input, kernel, stride, padding)
     return AvgPool.apply(input, kernel=kernel, stride=stride, padding=padding, count_include_pad=count_include_pad)
 
 
-def _bins(size: int, out: int) -> list[tuple[int, int]]:
-    """PyTorch's adaptive bins: [floor(i*size/out), ceil((i+1)*size/out)); they overlap when out > size."""
-    return [(i * size // out, math.ceil((i + 1) * size / out)) for i in range(out)]
+# ----- adaptive pools ----------------------------------------------------------------------------------
+def _bin_edges(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive bins [floor(i*size/out), ceil((i+1)*size/out)), i < out; they overlap when out > size."""
+    i = np.arange(out)
+    return i * size // out, -(-(i + 1) * size // out)
 
 
-def _adaptive(name: str, input: Tensor, output_size, pool, reduce) -> Tensor:
+def _averaging_matrix(size: int, out: int) -> np.ndarray:
+    """(out, size): row i averages bin i."""
+    starts, ends = _bin_edges(size, out)
+    pixels = np.arange(size)
+    inside = (pixels >= starts[:, None]) & (pixels < ends[:, None])
+    return inside / (ends - starts)[:, None]
+
+
+def _bin_table(size: int, out: int) -> np.ndarray:
+    """(out, longest bin): the pixels of each bin, short bins padded by repeating their last pixel (harmless
+    for a maximum)."""
+    starts, ends = _bin_edges(size, out)
+    return np.minimum(starts[:, None] + np.arange((ends - starts).max()), ends[:, None] - 1)
+
+
+class AdaptiveMaxPool(Function):
+    """out[n, c, i, j] = the maximum of bin (i, j); its gradient is scatter-added to the bin's first maximum
+    (several bins may share it)."""
+
+    def forward(self, x, output_hw):
+        xp = get_array_module(x)
+        n, c, h, w = self.input_shape = x.shape
+        rows, cols = _bin_table(h, output_hw[0]), _bin_table(w, output_hw[1])
+        pixels = xp.asarray((rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(*output_hw, -1))
+        windows = xp.take(x.reshape(n, c, h * w), pixels, axis=2)  # (N, C, OH, OW, k): bin (i, j) flattened
+        first_max = windows.argmax(axis=-1)[..., None]
+        self.source = xp.take_along_axis(xp.broadcast_to(pixels, windows.shape), first_max, -1)[..., 0]
+        return xp.take_along_axis(windows, first_max, -1)[..., 0]
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        n, c, h, w = self.input_shape
+        grad_x = xp.zeros((n * c, h * w), dtype=grad.dtype)
+        scatter_add(grad_x, (xp.arange(n * c)[:, None], self.source.reshape(n * c, -1)), grad.reshape(n * c, -1))
+        return grad_x.reshape(self.input_shape)
+
+
+def _adaptive_size(name: str, input: Tensor, output_size) -> tuple[int, int]:
+    """(OH, OW) from an int, a pair, or a pair with None (keep that input size)."""
     check_image_input(name, input)
-    h, w = input.shape[2:]
-    oh, ow = pair(output_size) if not isinstance(output_size, int) else (output_size, output_size)
-    oh, ow = oh or h, ow or w
-    if h % oh == 0 and w % ow == 0:  # equal bins: an ordinary pool
-        return pool(input, (h // oh, w // ow))
-    rows = [stack([reduce(input[:, :, hs:he, ws:we]) for ws, we in _bins(w, ow)], axis=-1)
-            for hs, he in _bins(h, oh)]
-    return stack(rows, axis=-2)
+    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"{name}: output_size should be an int or a pair, got {output_size}")
+    sizes = tuple(input.shape[2 + axis] if s is None else s for axis, s in enumerate(sizes))
+    if min(sizes) < 1:
+        raise ValueError(f"{name}: output_size must be positive, got {output_size}")
+    return sizes
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """Average over PyTorch's adaptive bins, to an (oh, ow) output of any size."""
-    return _adaptive("adaptive_avg_pool2d", input, output_size, avg_pool2d, lambda t: t.mean(axis=(2, 3)))
+    """Average over PyTorch's adaptive bins, to an (OH, OW) output of any size (larger than the input too)."""
+    oh, ow = _adaptive_size("adaptive_avg_pool2d", input, output_size)
+    h, w = input.shape[2:]
+    rows = Tensor(_averaging_matrix(h, oh), dtype=input.dtype, device=input.device)
+    cols = Tensor(_averaging_matrix(w, ow).T, dtype=input.dtype, device=input.device)
+    return rows @ input @ cols
 
 
 def adaptive_max_pool2d(input: Tensor, output_size) -> Tensor:
     """Maximum over PyTorch's adaptive bins; an output larger than the input repeats pixels."""
-    return _adaptive("adaptive_max_pool2d", input, output_size, max_pool2d, lambda t: t.max(axis=(2, 3)))
+    oh, ow = _adaptive_size("adaptive_max_pool2d", input, output_size)
+    h, w = input.shape[2:]
+    if h % oh == 0 and w % ow == 0:  # equal, disjoint bins: an ordinary max pool
+        return max_pool2d(input, (h // oh, w // ow))
+    return AdaptiveMaxPool.apply(input, output_hw=(oh, ow))
 
 
+# ----- modules -----------------------------------------------------------------------------------------
 class MaxPool2d(Module):
+    """max_pool2d as a layer; stride defaults to kernel_size."""
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__()
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
 
     def forward(self, x: Tensor) -> Tensor:
         return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
 
 
 class AvgPool2d(Module):
+    """avg_pool2d as a layer; stride defaults to kernel_size."""
+
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.count_include_pad = count_include_pad
+        self.kernel_size, self.padding, self.count_include_pad = kernel_size, padding, count_include_pad
+        self.stride = kernel_size if stride is None else stride
 
     def forward(self, x: Tensor) -> Tensor:
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):
+    """adaptive_avg_pool2d to a fixed output size, as a layer."""
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
@@ -144,5 +249,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    """adaptive_max_pool2d to a fixed output size, as a layer."""
+
     def forward(self, x: Tensor) -> Tensor:
         return adaptive_max_pool2d(x, self.output_size)
