@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.common import write_json
+from tinygrad_ift.files import write_json
 from tinygrad_ift.classic import student_network
 
 # (label, query variable, evidence, intervention); values index the variable's states (g2 = 2, l1 = 1, ...)

@@ -11,6 +11,15 @@ from tinygrad_ift.classic import evaluate, fit, split_train_valid
 from tinygrad_ift.data import load_fashion_mnist
 
 
+def add_shared_arguments(parser, logdir: str, quick_help: str) -> None:
+    """The flags both by-hand grid scripts take: data, subset, quick mode, seed and where results go."""
+    parser.add_argument("--subset", type=int, default=None, help="use a seeded random sample of N training images")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--seed", type=int, default=0, help="fixes the split, the subset, the init and the shuffles")
+    parser.add_argument("--data_dir", default=None)
+    parser.add_argument("--logdir", default=logdir)
+
+
 def fashion_mnist_flat(data_dir: str | None, subset: int | None = None, seed: int = 0) -> dict:
     """Pixels scaled to [0, 1] and flattened to 784 features; a seeded 90/10 train/valid split.
 

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 import tinygrad_ift as tg
-from experiments.common import GridSearch, fashion_mnist_flat, markdown_table
+from experiments.common import GridSearch, add_shared_arguments, fashion_mnist_flat, markdown_table
 from tinygrad_ift.classic import LinearModel, add_bias_column
 
 OPTIMIZERS = ["sgd", "adam"]
@@ -23,17 +23,13 @@ QUICK_BATCH_SIZES = [20, 200]
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--subset", type=int, default=None, help="use a seeded random sample of N training images")
     parser.add_argument("--batch1_subset", type=int, default=5000,
                         help="batch size 1 trains on this many images (one update per image is slow)")
     parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS, default=OPTIMIZERS)
     parser.add_argument("--lrs", nargs="+", type=float, default=LRS)
     parser.add_argument("--batch_sizes", nargs="+", type=int, default=None,
                         help=f"default {BATCH_SIZES} ({QUICK_BATCH_SIZES} with --quick)")
-    parser.add_argument("--quick", action="store_true", help="2 epochs, 6000 images, batch sizes 20/200")
-    parser.add_argument("--seed", type=int, default=0, help="fixes the split, the subset, the init and the shuffles")
-    parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--logdir", default="experiments/results/logistic_regression")
+    add_shared_arguments(parser, "experiments/results/logistic_regression", "2 epochs, 6000 images, batch sizes 20/200")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.subset = 2, args.subset or 6000

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 import tinygrad_ift as tg
-from experiments.common import GridSearch, fashion_mnist_flat, markdown_table
+from experiments.common import GridSearch, add_shared_arguments, fashion_mnist_flat, markdown_table
 from tinygrad_ift.classic import ManualMLP
 
 DEPTHS = [1, 3, 5]
@@ -23,17 +23,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=100)
-    parser.add_argument("--subset", type=int, default=None, help="use a seeded random sample of N training images")
     parser.add_argument("--depths", nargs="+", type=int, default=None,
                         help=f"hidden layers; default {DEPTHS} ({QUICK_DEPTHS} with --quick)")
     parser.add_argument("--widths", nargs="+", type=int, default=None,
                         help=f"hidden units; default {WIDTHS} ({QUICK_WIDTHS} with --quick)")
     parser.add_argument("--lr_sgd", type=float, default=0.1)
     parser.add_argument("--lr_adam", type=float, default=0.001)
-    parser.add_argument("--quick", action="store_true", help="1 epoch, 6000 images, widths 25/100, depths 1/3")
-    parser.add_argument("--seed", type=int, default=0, help="fixes the split, the subset, the init and the shuffles")
-    parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--logdir", default="experiments/results/manual_mlp")
+    add_shared_arguments(parser, "experiments/results/manual_mlp", "1 epoch, 6000 images, widths 25/100, depths 1/3")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.subset = 1, args.subset or 6000
