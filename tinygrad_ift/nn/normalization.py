@@ -7,20 +7,23 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Function, Tensor
+from .batch_blocks import batch_slices, per_position, run_on_slices
 from .module import Module, Parameter
 
 
 class BatchNormFunction(Function):
-    """Per channel: y = xhat * weight + bias,  xhat = (x - mean) / sqrt(var + eps).
+    """Per channel: y = xhat * weight + bias,  xhat = (x - mean) * invstd,  invstd = 1 / sqrt(var + eps).
 
     Statistics are over the batch and spatial dims, flattened into the layout (N, C, L); m(.) is the mean
-    over n and l.
+    over n and l. The forward computes y = x * scale + shift with scale = weight * invstd and
+    shift = bias - mean * scale, so it writes one array and saves only x.
 
     Training uses the batch's mean and (biased) variance, which depend on x; weight is constant per channel, so
-        dx = weight * invstd * (dy - m(dy) - xhat * m(dy * xhat)),
-    while in eval the running statistics are constants and dx = weight * invstd * dy.
-    dweight = sum(dy * xhat), dbias = sum(dy). Per-channel sums are einsums ("ncl->c"), which need no
-    temporary array. Given running statistics (arrays) in training, forward updates them in place.
+        dx = scale * (dy - m(dy) - xhat * m(dy * xhat)),
+    while in eval the running statistics are constants and dx = scale * dy.
+    dweight = sum(dy * xhat) = invstd * sum(dy * (x - mean)), dbias = sum(dy). Every chain of full-size
+    ops runs one cache-sized slice of the batch at a time (see batch_blocks). Given running statistics
+    (arrays) in training, forward updates them in place.
     """
 
     def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
@@ -28,40 +31,91 @@ class BatchNormFunction(Function):
         xp = get_array_module(x)
         self.shape, self.training = x.shape, training
         x = x.reshape(x.shape[0], x.shape[1], -1)
-        count = x.shape[0] * x.shape[2]
+        self.slices = batch_slices(x)
         if training:
-            mean = xp.einsum("ncl->c", x) / count
-            xhat = x - mean[:, None]
-            var = xp.einsum("ncl,ncl->c", xhat, xhat) / count
+            mean, var = _batch_moments(x, self.slices)
             if running_mean is not None:
-                _update_running_stats(running_mean, running_var, momentum, mean, var, count)
+                _update_running_stats(running_mean, running_var, momentum, mean, var, x.shape[0] * x.shape[2])
         else:
-            xhat = x - running_mean[:, None]
-            var = running_var
+            mean, var = running_mean, running_var
         invstd = 1.0 / xp.sqrt(var + eps)
-        xhat *= invstd[:, None]  # in place: xhat is a fresh array, and large arrays are slow to allocate
-        self.xhat = xhat
-        self.scale = invstd if weight is None else invstd * weight
-        if weight is None:
-            return xhat.reshape(self.shape)
-        out = xhat * weight[:, None]
-        out += bias[:, None]
+        scale = invstd if weight is None else invstd * weight
+        shift = -mean * scale if bias is None else bias - mean * scale
+        scale_cl, shift_cl = per_position(scale, x.shape[2]), per_position(shift, x.shape[2])
+        out = xp.empty_like(x)
+
+        def affine(group):
+            for s in group:
+                xp.multiply(x[s], scale_cl, out=out[s])
+                out[s] += shift_cl
+
+        run_on_slices(affine, self.slices)
+        self.x, self.mean, self.invstd, self.scale = x, mean, invstd, scale
         return out.reshape(self.shape)
 
     def backward(self, grad):
         xp = get_array_module(grad)
-        dy = grad.reshape(self.xhat.shape)
-        grad_bias = xp.einsum("ncl->c", dy)
-        grad_weight = xp.einsum("ncl,ncl->c", dy, self.xhat)
-        if self.training:  # dx = scale * (dy - m(dy) - xhat * m(dy * xhat)), built up in one fresh array
-            count = dy.shape[0] * dy.shape[2]
-            dx = self.xhat * (-grad_weight / count)[:, None]
-            dx += dy
-            dx -= (grad_bias / count)[:, None]
-            dx *= self.scale[:, None]
-        else:
-            dx = dy * self.scale[:, None]
+        dy, x = grad.reshape(self.x.shape), self.x
+        n, c, length = x.shape
+        mean_cl = per_position(self.mean, length)
+
+        def sums(group):  # sum(dy) and sum(dy * (x - mean)), per channel
+            totals, scratch = xp.zeros((2, c), dtype=xp.float64), xp.empty_like(x[group[0]])
+            for s in group:
+                centred = xp.subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
+                totals[0] += xp.einsum("ncl->c", dy[s])
+                totals[1] += xp.einsum("ncl,ncl->c", dy[s], centred)
+            return totals
+
+        grad_bias, dot = sum(run_on_slices(sums, self.slices)).astype(x.dtype)
+        grad_weight = dot * self.invstd
+        scale_cl = per_position(self.scale, length)
+        if not self.training:
+            return (dy * scale_cl).reshape(self.shape), grad_weight, grad_bias
+        count = n * length  # dx = dy * scale - (x - mean) * scale * invstd^2 * m(dy (x - mean)) - scale * m(dy)
+        coef_cl = per_position(self.scale * self.invstd ** 2 * dot / count, length)
+        offset_cl = per_position(self.scale * grad_bias / count, length)
+        dx = xp.empty_like(dy)
+
+        def grad_input(group):
+            scratch = xp.empty_like(x[group[0]])
+            for s in group:
+                centred = xp.subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
+                centred *= coef_cl
+                xp.multiply(dy[s], scale_cl, out=dx[s])
+                dx[s] -= centred
+                dx[s] -= offset_cl
+
+        run_on_slices(grad_input, self.slices)
         return dx.reshape(self.shape), grad_weight, grad_bias
+
+
+def _batch_moments(x, slices: list) -> tuple:
+    """Per-channel mean and biased variance of x (N, C, L), summed in float64 over cache-sized slices.
+
+    The variance is a second pass over x - mean rather than E[x^2] - mean^2, which would cancel badly in
+    float32 when |mean| >> std.
+    """
+    xp = get_array_module(x)
+    count = x.shape[0] * x.shape[2]
+
+    def sums(group):
+        total = xp.zeros(x.shape[1], dtype=xp.float64)
+        for s in group:
+            total += xp.einsum("ncl->c", x[s])
+        return total
+
+    mean = (sum(run_on_slices(sums, slices)) / count).astype(x.dtype)
+    mean_cl = per_position(mean, x.shape[2])
+
+    def squares(group):
+        total, scratch = xp.zeros(x.shape[1], dtype=xp.float64), xp.empty_like(x[group[0]])
+        for s in group:
+            centred = xp.subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
+            total += xp.einsum("ncl,ncl->c", centred, centred)
+        return total
+
+    return mean, (sum(run_on_slices(squares, slices)) / count).astype(x.dtype)
 
 
 class LayerNormFunction(Function):
