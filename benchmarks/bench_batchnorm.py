@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, save_results, traced_peak
+from benchmarks.common import paired_best_times, save_results, traced_peak
 from tinygrad_ift import nn
 
 SHAPES = [(128, 64, 32, 32), (128, 128, 16, 16), (128, 256, 8, 8), (128, 512, 4, 4)]
@@ -44,8 +44,7 @@ def run(device: str) -> dict:
             theirs_bn.zero_grad()
             torch.relu(theirs_bn(theirs_x)).backward(theirs_g)
 
-        t_ours = best_time(ours_step, repeat=10, number=2, sync=sync)
-        t_theirs = best_time(theirs_step, repeat=10, number=2, sync=sync)
+        t_ours, t_theirs = paired_best_times(ours_step, theirs_step, repeat=15, number=2, sync=sync)
         row = {"ours_s": t_ours, "torch_s": t_theirs, "ratio": t_ours / t_theirs, "input_mb": x_np.nbytes / MB}
         if torch_device == "cpu":
             peak = traced_peak(ours_step)

@@ -22,8 +22,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, save_results, traced_peak
-from tinygrad_ift.buffer_pool import POOL
+from benchmarks.common import paired_best_times, save_results, traced_peak
 from tinygrad_ift.nn.functional import conv2d
 
 LAYERS = [(64, 32), (128, 16), (256, 8), (512, 4)]
@@ -79,13 +78,11 @@ def run(device: str, batch: int, repeat: int) -> dict:
     results = {}
     for channels, size in LAYERS:
         ours, theirs = (make_step(library, device, batch, channels, size) for library in ("ours", "torch"))
-        t_ours = best_time(ours, repeat=repeat, sync=sync)
-        t_theirs = best_time(theirs, repeat=repeat, sync=sync)
+        t_ours, t_theirs = paired_best_times(ours, theirs, repeat=repeat, sync=sync)
         entry = {"shape": [batch, channels, size, size], "ours_s": t_ours, "torch_s": t_theirs,
                  "ratio": t_ours / t_theirs, "input_mb": batch * channels * size * size * 4 / MB}
         if device == "cpu":
             entry["goal_ratio"] = GOAL_RATIO_CPU
-            POOL.clear()  # count the pooled scratch buffers too
             entry["ours_peak_mb_tracemalloc"] = traced_peak(ours) / MB
             for library in ("ours", "torch"):
                 entry[f"{library}_peak_rss_growth_mb"] = rss_growth_mb(library, batch, channels, size)

@@ -29,6 +29,19 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, sync: 
     return best
 
 
+def paired_best_times(ours: Callable[[], object], theirs: Callable[[], object], repeat: int = 5, number: int = 1,
+                      sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
+    """best_time of both functions, their runs interleaved, so that a machine that slows down or speeds up
+    during the benchmark (a shared virtual machine does) moves both timings alike."""
+    ours(), theirs()  # warm-up
+    sync()
+    times = [float("inf"), float("inf")]
+    for _ in range(repeat):
+        times = [min(t, best_time(fn, repeat=1, number=number, sync=sync, warmup=0))
+                 for t, fn in zip(times, (ours, theirs))]
+    return times[0], times[1]
+
+
 def environment(device: str = "cpu") -> dict:
     """Where and with what a benchmark ran."""
     info = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -46,9 +59,13 @@ def environment(device: str = "cpu") -> dict:
 
 def traced_peak(fn: Callable[[], object]) -> int:
     """Bytes allocated through tracemalloc at the peak of fn(), above what was allocated before it
-    (NumPy reports its allocations there; PyTorch's CPU allocator does not)."""
+    (NumPy reports its allocations there; PyTorch's CPU allocator does not). The buffer pool is emptied
+    first, so memory that fn() reuses from it is counted too."""
     import gc
     import tracemalloc
+
+    from tinygrad_ift.buffer_pool import POOL
+    POOL.clear()
     gc.collect()
     tracemalloc.start()
     try:

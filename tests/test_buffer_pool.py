@@ -46,3 +46,25 @@ def test_pooled_columns_never_alias_live_ones():
         convs[0](x)  # its columns go straight back to the pool
     for a, b in zip(first, grads()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_empty_memory_comes_back_only_when_the_array_and_all_its_views_are_gone():
+    pool = BufferPool(max_bytes=64 * 2 ** 20)
+    shape = (512, 1024)  # 2 MB of float32: large enough to be recycled
+    first = pool.empty(np, shape, np.float32)
+    address = first.ctypes.data
+    view = first[10:].T
+    del first
+    second = pool.empty(np, shape, np.float32)  # the view still reads the first block
+    assert second.ctypes.data != address
+    del view
+    third = pool.empty(np, shape, np.float32)
+    assert third.ctypes.data == address
+    third[:] = 1.0
+    assert np.array_equal(second.shape, shape) and third.flags.writeable and third.flags.c_contiguous
+
+
+def test_small_arrays_are_not_recycled():
+    pool = BufferPool()
+    small = pool.empty(np, (4, 4), np.float64)
+    assert small.base is None and small.shape == (4, 4) and small.dtype == np.float64

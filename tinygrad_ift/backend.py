@@ -179,5 +179,12 @@ def device_name(device: Device) -> str:
         props = _cupy.cuda.runtime.getDeviceProperties(device.index)
         name = props["name"]
         return name.decode() if isinstance(name, bytes) else str(name)
+    try:  # Linux names the CPU model here; platform.processor() often gives just the architecture
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
     import platform
     return platform.processor() or platform.machine() or "cpu"

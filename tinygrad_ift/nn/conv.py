@@ -37,7 +37,7 @@ class Conv2dFunction(Function):
         self.out_hw = tuple(output_size(*axis) for axis in zip((h, w), self.kernel, stride, padding, dilation))
         self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
         self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
-        out = xp.empty((n, weight.shape[0]) + self.out_hw, dtype=x.dtype)
+        out = POOL.empty(xp, (n, weight.shape[0]) + self.out_hw, x.dtype)
         step = _chunk_size(xp, self.out_hw[0] * self.out_hw[1] * kh * kw * c * x.dtype.itemsize, n, weight.nbytes)
         columns = POOL.take(xp, (step * self.out_hw[0] * self.out_hw[1], groups, kh * kw * c // groups), x.dtype)
         for chunk in _chunks(n, step):  # padding a chunk just before its im2col finds it still in cache
@@ -65,7 +65,7 @@ class Conv2dFunction(Function):
                                     grad.dtype)
             grad_columns = POOL.take(xp, (step * h * w, groups, kh * kw * out_c // groups), grad.dtype)
         grad_w = xp.zeros_like(self.w)
-        grad_x = xp.empty(self.x_shape, dtype=grad.dtype)
+        grad_x = POOL.empty(xp, self.x_shape, grad.dtype)
         for chunk in _chunks(n, step):
             m = chunk.stop - chunk.start
             cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)

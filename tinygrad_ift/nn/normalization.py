@@ -7,7 +7,8 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Function, Tensor
-from .batch_blocks import batch_slices, per_position, run_on_slices
+from ..buffer_pool import POOL
+from ..batch_blocks import batch_slices, per_position, run_on_slices
 from .module import Module, Parameter
 
 
@@ -42,7 +43,7 @@ class BatchNormFunction(Function):
         scale = invstd if weight is None else invstd * weight
         shift = -mean * scale if bias is None else bias - mean * scale
         scale_cl, shift_cl = per_position(scale, x.shape[2]), per_position(shift, x.shape[2])
-        out = xp.empty_like(x)
+        out = POOL.empty(xp, x.shape, x.dtype)
 
         def affine(group):
             for s in group:
@@ -75,7 +76,7 @@ class BatchNormFunction(Function):
         count = n * length  # dx = dy * scale - (x - mean) * scale * invstd^2 * m(dy (x - mean)) - scale * m(dy)
         coef_cl = per_position(self.scale * self.invstd ** 2 * dot / count, length)
         offset_cl = per_position(self.scale * grad_bias / count, length)
-        dx = xp.empty_like(dy)
+        dx = POOL.empty(xp, dy.shape, dy.dtype)
 
         def grad_input(group):
             scratch = xp.empty_like(x[group[0]])

@@ -14,9 +14,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..backend import get_array_module
+from .backend import get_array_module
+from .buffer_pool import POOL
 
 BLOCK_BYTES = 256 * 1024  # one slice of each array in the chain, together, stays well inside a 2 MB L2
+SLICES_PER_THREAD = 4  # below this many slices per core, starting threads costs more than it saves
 
 
 def batch_slices(array: Any) -> list[slice]:
@@ -52,11 +54,12 @@ _threads: ThreadPoolExecutor | None = None
 def run_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
     """work(group) for the slices split into one contiguous group per CPU core, run on that many threads.
 
-    NumPy lets go of the GIL inside its loops, so the groups run in parallel. Each call of `work` must
+    NumPy lets go of the GIL inside its elementwise loops (not inside einsum), so the groups run in
+    parallel; a short list of slices runs as one group on this thread. Each call of `work` must
     write only inside its own slices and use its own scratch arrays. The results come back in slice
     order, so sums of them are the same on every run.
     """
-    count = min(WORKERS, len(slices))
+    count = min(WORKERS, len(slices) // SLICES_PER_THREAD)
     if count <= 1:
         return [work(slices)]
     global _threads
@@ -65,3 +68,22 @@ def run_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
     groups = [slices[len(slices) * i // count: len(slices) * (i + 1) // count] for i in range(count)]
     others = [_threads.submit(work, group) for group in groups[1:]]
     return [work(groups[0])] + [future.result() for future in others]
+
+
+def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:
+    """op(*arrays), an elementwise ufunc call taking `out=`, computed slice by slice on all cores.
+
+    The arrays must have one shape; the result is C-contiguous with the first one's dtype. CuPy arrays, and
+    arrays too small to split, go to op in one call.
+    """
+    slices = batch_slices(arrays[0]) if arrays[0].ndim else []
+    if len(slices) < 2 * SLICES_PER_THREAD:
+        return op(*arrays)
+    out = POOL.empty(np, arrays[0].shape, arrays[0].dtype)
+
+    def work(group):
+        for s in group:
+            op(*(a[s] for a in arrays), out=out[s])
+
+    run_on_slices(work, slices)
+    return out
