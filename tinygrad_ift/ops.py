@@ -158,7 +158,8 @@ class ReLU(Function):
 
     def forward(self, a):
         xp = get_array_module(a)
-        self.out = map_slices(lambda a, out=None: xp.maximum(a, 0, out=out), a)
+        zero = xp.zeros(a.shape[1:], dtype=a.dtype)  # NumPy's maximum is ~3x faster against an array than a scalar
+        self.out = map_slices(lambda a, out=None: xp.maximum(a, zero, out=out), a)
         return self.out
 
     def backward(self, grad):
