@@ -52,7 +52,7 @@ class BufferPool:
             return xp.empty(shape, dtype=dtype)
         block = self.take(np, (nbytes,), np.uint8)
         owner = np.frombuffer(memoryview(block), dtype=dtype)
-        weakref.finalize(owner, self.give, block)
+        weakref.finalize(owner, self.give, block).atexit = False  # nothing to hand back at exit
         return owner.reshape(shape)
 
     def give(self, array: Any) -> None:
