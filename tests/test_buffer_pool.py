@@ -61,7 +61,7 @@ def test_empty_memory_comes_back_only_when_the_array_and_all_its_views_are_gone(
     third = pool.empty(np, shape, np.float32)
     assert third.ctypes.data == address
     third[:] = 1.0
-    assert np.array_equal(second.shape, shape) and third.flags.writeable and third.flags.c_contiguous
+    assert second.shape == third.shape == shape and third.flags.writeable and third.flags.c_contiguous
 
 
 def test_small_arrays_are_not_recycled():
