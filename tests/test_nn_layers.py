@@ -434,3 +434,21 @@ def test_more_bad_inputs():
 def test_one_hot_infers_the_class_count_and_keeps_the_device():
     out = F.one_hot(tg.Tensor(np.array([[1], [3]])))
     assert out.shape == (2, 1, 4) and out.dtype == np.int64 and out.device == "cpu"
+
+
+def test_batchnorm_eval_backward_uses_the_statistics_of_its_own_forward():
+    """A training step between an eval forward and its backward updates the running buffers in place."""
+    tg.manual_seed(0)
+    bn = nn.BatchNorm2d(3)
+    bn.running_mean.data[:] = [1.0, -2.0, 0.5]
+    bn.running_var.data[:] = [4.0, 0.25, 1.0]
+    bn.eval()
+    x = tg.randn(2, 3, 4, 4, requires_grad=True)
+    y = bn(x)
+    expected = (1.0 / np.sqrt(bn.running_var.numpy() + bn.eps))[None, :, None, None]
+    bn.train()
+    bn(tg.randn(2, 3, 4, 4) * 5 + 3)  # moves running_mean and running_var
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(expected, x.shape), rtol=1e-6)
+    dweight = ((x.numpy() - np.array([1.0, -2.0, 0.5])[None, :, None, None]) * expected).sum(axis=(0, 2, 3))
+    np.testing.assert_allclose(bn.weight.grad.numpy(), dweight, rtol=1e-5, atol=1e-5)

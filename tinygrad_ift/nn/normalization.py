@@ -38,7 +38,7 @@ class BatchNormFunction(Function):
             if running_mean is not None:
                 _update_running_stats(running_mean, running_var, momentum, mean, var, x.shape[0] * x.shape[2])
         else:
-            mean, var = running_mean, running_var
+            mean, var = running_mean.copy(), running_var  # a copy: training may update the buffer before backward
         invstd = 1.0 / xp.sqrt(var + eps)
         scale = invstd if weight is None else invstd * weight
         shift = -mean * scale if bias is None else bias - mean * scale
@@ -63,7 +63,7 @@ class BatchNormFunction(Function):
         def sums(group):  # sum(dy) and sum(dy * (x - mean)), per channel
             totals, scratch = xp.zeros((2, c), dtype=xp.float64), xp.empty_like(x[group[0]])
             for s in group:
-                centred = xp.subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
+                centred = _centred(x, s, mean_cl, scratch)
                 totals[0] += xp.einsum("ncl->c", dy[s])
                 totals[1] += xp.einsum("ncl,ncl->c", dy[s], centred)
             return totals
@@ -81,7 +81,7 @@ class BatchNormFunction(Function):
         def grad_input(group):
             scratch = xp.empty_like(x[group[0]])
             for s in group:
-                centred = xp.subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
+                centred = _centred(x, s, mean_cl, scratch)
                 centred *= coef_cl
                 xp.multiply(dy[s], scale_cl, out=dx[s])
                 dx[s] -= centred
@@ -89,6 +89,11 @@ class BatchNormFunction(Function):
 
         run_on_slices(grad_input, self.slices)
         return dx.reshape(self.shape), grad_weight, grad_bias
+
+
+def _centred(x, s: slice, mean_cl, scratch):
+    """x[s] - mean, per position, written into the front of a slice-sized scratch array."""
+    return get_array_module(x).subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
 
 
 def _batch_moments(x, slices: list) -> tuple:
@@ -112,7 +117,7 @@ def _batch_moments(x, slices: list) -> tuple:
     def squares(group):
         total, scratch = xp.zeros(x.shape[1], dtype=xp.float64), xp.empty_like(x[group[0]])
         for s in group:
-            centred = xp.subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
+            centred = _centred(x, s, mean_cl, scratch)
             total += xp.einsum("ncl,ncl->c", centred, centred)
         return total
 
