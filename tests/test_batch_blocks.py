@@ -1,8 +1,8 @@
-"""Slice-by-slice passes on all cores: the same numbers as one whole-array op, in the same order every run."""
+"""Slice-by-slice passes, on one thread or several: the same numbers as one whole-array op, in slice order."""
 import numpy as np
 import pytest
 
-from tinygrad_ift import batch_blocks
+import tinygrad_ift as tg
 from tinygrad_ift.batch_blocks import batch_slices, map_slices, run_on_slices
 
 
@@ -14,16 +14,36 @@ def test_batch_slices_cover_dim_0_once_in_order(shape):
     assert all(s.stop > s.start for s in slices) or shape[0] == 0
 
 
-def test_run_on_slices_returns_results_in_slice_order(monkeypatch):
-    monkeypatch.setattr(batch_blocks, "WORKERS", 3)
+@pytest.fixture(params=[1, 3])
+def threads(request):
+    """Run the test with that many threads, then go back to the default of one."""
+    tg.set_num_threads(request.param)
+    yield request.param
+    tg.set_num_threads(1)
+
+
+@pytest.mark.parametrize("threads", [3], indirect=True)
+def test_run_on_slices_returns_results_in_slice_order(threads):
     slices = [slice(i, i + 1) for i in range(40)]
     results = run_on_slices(lambda group: [s.start for s in group], slices)
     assert len(results) == 3
     assert [i for part in results for i in part] == list(range(40))
 
 
+def test_one_thread_runs_all_slices_as_one_group():
+    assert tg.get_num_threads() == 1
+    assert run_on_slices(lambda group: len(group), [slice(i, i + 1) for i in range(40)]) == [40]
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "2"])
+def test_set_num_threads_rejects_anything_but_a_positive_int(bad):
+    with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
+        tg.set_num_threads(bad)
+    assert tg.get_num_threads() == 1
+
+
 @pytest.mark.parametrize("shape", [(3, 4), (64, 128, 16, 16), (33, 100, 7)])
-def test_map_slices_equals_the_whole_array_op(shape):
+def test_map_slices_equals_the_whole_array_op(shape, threads):
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape).astype(np.float32)
     b = rng.standard_normal(shape).astype(np.float32)
@@ -33,10 +53,9 @@ def test_map_slices_equals_the_whole_array_op(shape):
     assert product.dtype == np.float32 and product.shape == shape
 
 
-def test_relu_on_a_large_batch_matches_the_formula():
-    import tinygrad_ift as tg
+def test_relu_on_a_large_batch_matches_the_formula(threads):
     rng = np.random.default_rng(1)
-    x_np = rng.standard_normal((64, 128, 16, 16)).astype(np.float32)  # 8 MB: split into slices on all cores
+    x_np = rng.standard_normal((64, 128, 16, 16)).astype(np.float32)  # 8 MB: split into slices
     g_np = rng.standard_normal(x_np.shape).astype(np.float32)
     x = tg.Tensor(x_np, requires_grad=True)
     y = x.relu()

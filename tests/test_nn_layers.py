@@ -452,3 +452,31 @@ def test_batchnorm_eval_backward_uses_the_statistics_of_its_own_forward():
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(expected, x.shape), rtol=1e-6)
     dweight = ((x.numpy() - np.array([1.0, -2.0, 0.5])[None, :, None, None]) * expected).sum(axis=(0, 2, 3))
     np.testing.assert_allclose(bn.weight.grad.numpy(), dweight, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(128, 16, 32, 32), (2048, 64, 4, 4)])  # 8 MB: long rows; short rows
+def test_batchnorm2d_over_many_slices_matches_torch(shape, threads):
+    """Inputs of 8 MB go through BatchNorm in 8 cache-sized slices (on one or two threads); the
+    per-channel sums then take the long-row or the short-row way. A mean far from zero checks the
+    shifted one-pass variance."""
+    tg.set_num_threads(threads)
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 2 + 30).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    ours, theirs = nn.BatchNorm2d(shape[1]), torch.nn.BatchNorm2d(shape[1])
+    weight = rng.uniform(0.5, 1.5, shape[1]).astype(np.float32)
+    ours.weight.data[:] = weight
+    theirs.weight.data[:] = torch.from_numpy(weight)
+    mine, ref = tg.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ours(mine), theirs(ref)
+    out.backward(tg.Tensor(g))
+    expected.backward(torch.tensor(g))
+    tg.set_num_threads(1)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-3, atol=1e-4)
+    for name in ("weight", "bias"):
+        np.testing.assert_allclose(getattr(ours, name).grad.numpy(), getattr(theirs, name).grad.numpy(),
+                                   rtol=1e-4, atol=1e-2)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), rtol=1e-5)

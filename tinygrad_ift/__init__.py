@@ -3,6 +3,7 @@ import numpy as np
 
 from . import backend, ops
 from .backend import Device, cuda_available
+from .batch_blocks import get_num_threads, set_num_threads
 from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, tensor, zeros, zeros_like)
 from .grad_mode import is_grad_enabled, no_grad, set_grad_enabled
@@ -22,5 +23,5 @@ __all__ = [
     "arange", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "no_grad", "is_grad_enabled", "set_grad_enabled", "gradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state", "cat", "stack", "split", "where", "maximum", "minimum",
-    "pad", "save", "load", "nn", "optim", "float32", "float64", "int64", "int32", "bool_", "__version__",
+    "pad", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "float32", "float64", "int64", "int32", "bool_", "__version__",
 ]
