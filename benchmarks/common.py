@@ -32,12 +32,12 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, sync: 
 def paired_best_times(ours: Callable[[], object], theirs: Callable[[], object], repeat: int = 5, number: int = 1,
                       sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
     """best_time of both functions, their runs interleaved, so that a machine that slows down or speeds up
-    during the benchmark (a shared virtual machine does) moves both timings alike."""
-    ours(), theirs()  # warm-up
-    sync()
+    during the benchmark (a shared virtual machine does) moves both timings alike. Each turn starts with
+    one untimed call, so neither side is timed straight after the other has emptied its caches or let its
+    threads fall asleep."""
     times = [float("inf"), float("inf")]
     for _ in range(repeat):
-        times = [min(t, best_time(fn, repeat=1, number=number, sync=sync, warmup=0))
+        times = [min(t, best_time(fn, repeat=1, number=number, sync=sync, warmup=1))
                  for t, fn in zip(times, (ours, theirs))]
     return times[0], times[1]
 

@@ -460,7 +460,6 @@ def test_batchnorm2d_over_many_slices_matches_torch(shape, threads):
     """Inputs of 8 MB go through BatchNorm in 8 cache-sized slices (on one or two threads); the
     per-channel sums then take the long-row or the short-row way. A mean far from zero checks the
     shifted one-pass variance."""
-    tg.set_num_threads(threads)
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(shape) * 2 + 30).astype(np.float32)
     g = rng.standard_normal(shape).astype(np.float32)
@@ -469,10 +468,15 @@ def test_batchnorm2d_over_many_slices_matches_torch(shape, threads):
     ours.weight.data[:] = weight
     theirs.weight.data[:] = torch.from_numpy(weight)
     mine, ref = tg.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, expected = ours(mine), theirs(ref)
-    out.backward(tg.Tensor(g))
+    before = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        out = ours(mine)
+        out.backward(tg.Tensor(g))
+    finally:
+        tg.set_num_threads(before)
+    expected = theirs(ref)
     expected.backward(torch.tensor(g))
-    tg.set_num_threads(1)
     np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-3, atol=1e-4)
     for name in ("weight", "bias"):

@@ -4,11 +4,13 @@ A NumPy op on an array larger than the CPU's cache streams the whole array from 
 such ops streams it once per op. Running the whole chain on one slice of the batch before moving to the
 next keeps the slice in cache between the ops. On this project's 2-core AMD EPYC VM (512 KB of L2 per core,
 32 MB of L3), 1 MB slices made a BatchNorm2d + ReLU step 5-15% faster than 256 KB ones at every ResNet18
-CIFAR shape, and 35% faster than whole-array ops at 128 x 64 x 32 x 32 (32 MB, more than the L3). A CuPy
-array is done in one slice, because a kernel launch per slice would cost more than it saves.
+CIFAR shape on one thread, and 35% faster than whole-array ops at 128 x 64 x 32 x 32 (32 MB, more than the
+L3). The slices are also what the cores share out (see set_num_threads). A CuPy array is done in one slice,
+because a kernel launch per slice would cost more than it saves.
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -40,17 +42,23 @@ def per_position(values: Any, length: int) -> Any:
     return xp.ascontiguousarray(xp.broadcast_to(values[:, None], (values.shape[0], length)))
 
 
-_num_threads = 1
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = min(_cpu_count(), 8)
 _threads: ThreadPoolExecutor | None = None
 
 
 def set_num_threads(count: int) -> None:
     """How many threads the sliced CPU passes (BatchNorm, ReLU) use, as torch.set_num_threads.
 
-    The default is 1. On this project's 2-core AMD EPYC VM, one thread was 6-18% faster than two over a
-    whole BatchNorm2d + ReLU step at 4x4 to 16x16 maps and the same at 32x32: NumPy's reductions (einsum)
-    hold the GIL and each hand-over between the threads costs about 0.1 ms there. On the 2-core Xeon
-    used earlier, two threads were faster. Measure on your machine (benchmarks/bench_batchnorm.py).
+    The default is one per core (at most 8). On this project's 2-core AMD EPYC VM, two threads made a
+    BatchNorm2d + ReLU step 0-30% faster than one with 1 MB slices, but 6-18% slower with 256 KB ones:
+    each hand-over between threads costs about 0.1 ms there, and einsum holds the GIL.
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {count!r}")
@@ -62,7 +70,7 @@ def set_num_threads(count: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The thread count set by set_num_threads (1 by default)."""
+    """The thread count set by set_num_threads (by default one per core, at most 8)."""
     return _num_threads
 
 
