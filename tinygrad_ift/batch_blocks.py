@@ -20,7 +20,7 @@ from .backend import get_array_module
 from .buffer_pool import POOL
 
 BLOCK_BYTES = 2 ** 20  # measured best with 512 KB and 2 MB close behind; 256 KB was the best on the Xeon
-SLICES_PER_THREAD = 4  # below this many slices per thread, starting threads costs more than it saves
+SLICES_PER_THREAD = 2  # below this many slices per thread, handing work to a thread costs more than it saves
 
 
 def batch_slices(array: Any) -> list[slice]:
