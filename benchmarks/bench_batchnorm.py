@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import paired_best_times, save_results, traced_peak
+from benchmarks.common import paired_times, save_results, traced_peak
 from tinygrad_ift import nn
 
 SHAPES = [(128, 64, 32, 32), (128, 128, 16, 16), (128, 256, 8, 8), (128, 512, 4, 4)]
@@ -44,8 +44,7 @@ def run(device: str) -> dict:
             theirs_bn.zero_grad()
             torch.relu(theirs_bn(theirs_x)).backward(theirs_g)
 
-        t_ours, t_theirs = paired_best_times(ours_step, theirs_step, repeat=15, number=2, sync=sync)
-        row = {"ours_s": t_ours, "torch_s": t_theirs, "ratio": t_ours / t_theirs, "input_mb": x_np.nbytes / MB}
+        row = {**paired_times(ours_step, theirs_step, repeat=30, number=2, sync=sync), "input_mb": x_np.nbytes / MB}
         if torch_device == "cpu":
             peak = traced_peak(ours_step)
             row.update({"ours_peak_mb": peak / MB, "ours_peak_in_inputs": peak / x_np.nbytes})
@@ -67,7 +66,7 @@ def main() -> None:
         memory = f"  our peak {r['ours_peak_mb']:6.1f} MB = {r['ours_peak_in_inputs']:.2f} x input" \
             if "ours_peak_mb" in r else ""
         print(f"{name:32s} ours {r['ours_s'] * 1e3:8.2f} ms  torch {r['torch_s'] * 1e3:8.2f} ms  "
-              f"ratio {r['ratio']:5.2f}x{memory}")
+              f"ratio {r['ratio']:5.2f}x (median of turns {r['ratio_median']:4.2f}x){memory}")
     save_results("batchnorm", "batchnorm2d_relu", args.device, args.out, results)
 
 

@@ -2,7 +2,8 @@
 
 Batch 128 (by default): 64 channels at 32x32, 128 at 16x16, 256 at 8x8, 512 at 4x4; 3x3 kernels, padding 1,
 in = out channels, no bias. Both libraries use one thread per core (PyTorch set to os.cpu_count(); NumPy's
-OpenBLAS uses that by default). Time is the best of --repeat steps after a warm-up step.
+OpenBLAS uses that by default). Time is the best of --repeat turns, each a warm-up step and a timed step,
+interleaved with PyTorch's turns (benchmarks.common.paired_times).
 
 Peak memory of one step, on the CPU, two ways:
 - ours, traced by tracemalloc (NumPy reports its allocations there; PyTorch's allocator does not);
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import paired_best_times, save_results, traced_peak
+from benchmarks.common import paired_times, save_results, traced_peak
 from tinygrad_ift.nn.functional import conv2d
 
 LAYERS = [(64, 32), (128, 16), (256, 8), (512, 4)]
@@ -78,9 +79,9 @@ def run(device: str, batch: int, repeat: int) -> dict:
     results = {}
     for channels, size in LAYERS:
         ours, theirs = (make_step(library, device, batch, channels, size) for library in ("ours", "torch"))
-        t_ours, t_theirs = paired_best_times(ours, theirs, repeat=repeat, sync=sync)
-        entry = {"shape": [batch, channels, size, size], "ours_s": t_ours, "torch_s": t_theirs,
-                 "ratio": t_ours / t_theirs, "input_mb": batch * channels * size * size * 4 / MB}
+        entry = {"shape": [batch, channels, size, size], **paired_times(ours, theirs, repeat=repeat, sync=sync),
+                 "input_mb": batch * channels * size * size * 4 / MB}
+        t_ours, t_theirs = entry["ours_s"], entry["torch_s"]
         if device == "cpu":
             entry["goal_ratio"] = GOAL_RATIO_CPU
             entry["ours_peak_mb_tracemalloc"] = traced_peak(ours) / MB
@@ -95,7 +96,7 @@ def run(device: str, batch: int, repeat: int) -> dict:
             memory = f"  torch peak {entry['torch_peak_mb']:.0f} MB"
         results[f"{channels}ch_{size}x{size}"] = entry
         print(f"{channels:4d} ch {size:2d}x{size:<2d}  ours {t_ours * 1e3:8.1f} ms  torch {t_theirs * 1e3:8.1f} ms  "
-              f"ratio {t_ours / t_theirs:5.2f}x{memory}", flush=True)
+              f"ratio {t_ours / t_theirs:5.2f}x (median of turns {entry['ratio_median']:4.2f}x){memory}", flush=True)
     return results
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import statistics
 import time
 from typing import Callable
 
@@ -29,17 +30,21 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, sync: 
     return best
 
 
-def paired_best_times(ours: Callable[[], object], theirs: Callable[[], object], repeat: int = 5, number: int = 1,
-                      sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
-    """best_time of both functions, their runs interleaved, so that a machine that slows down or speeds up
+def paired_times(ours: Callable[[], object], theirs: Callable[[], object], repeat: int = 5, number: int = 1,
+                 sync: Callable[[], None] = lambda: None) -> dict:
+    """Both functions timed in `repeat` interleaved turns, so that a machine that slows down or speeds up
     during the benchmark (a shared virtual machine does) moves both timings alike. Each turn starts with
     one untimed call, so neither side is timed straight after the other has emptied its caches or let its
-    threads fall asleep."""
-    times = [float("inf"), float("inf")]
-    for _ in range(repeat):
-        times = [min(t, best_time(fn, repeat=1, number=number, sync=sync, warmup=1))
-                 for t, fn in zip(times, (ours, theirs))]
-    return times[0], times[1]
+    threads fall asleep.
+
+    Returns the best time per call of each ("ours_s", "torch_s"), their ratio, and the median over the turns
+    of each turn's ratio ("ratio_median"), which one unusually fast or slow turn does not move.
+    """
+    turns = [[best_time(fn, repeat=1, number=number, sync=sync, warmup=1) for fn in (ours, theirs)]
+             for _ in range(repeat)]
+    t_ours, t_theirs = min(t[0] for t in turns), min(t[1] for t in turns)
+    return {"ours_s": t_ours, "torch_s": t_theirs, "ratio": t_ours / t_theirs,
+            "ratio_median": statistics.median(a / b for a, b in turns), "turns": repeat}
 
 
 def environment(device: str = "cpu") -> dict:

@@ -100,13 +100,12 @@ def _centred(x, s: slice, mean_cl, scratch):
 def _batch_moments(x, slices: list) -> tuple:
     """Per-channel mean and biased variance of x (N, C, L), in one pass over cache-sized slices.
 
-    Each slice adds sum(x - k) and sum((x - k)^2) in float64, shifted by k, the mean of the first slice.
-    Then var = m((x - k)^2) - m(x - k)^2 does not cancel: unlike E[x^2] - mean^2 in float32, which loses
-    everything when |mean| >> std, here m(x - k) is about std / sqrt(first slice's size) or smaller.
+    Each slice adds sum(x - k) and sum((x - k)^2) in float64, shifted by k, the mean of the first sample's
+    positions. Then var = m((x - k)^2) - m(x - k)^2 does not cancel: unlike E[x^2] - mean^2 in float32,
+    which loses everything when |mean| >> std, here m(x - k) is about one std or smaller.
     """
     xp = get_array_module(x)
-    first = x[slices[0]]
-    shift = (xp.einsum("ncl->c", first) / (first.shape[0] * first.shape[2])).astype(x.dtype)
+    shift = x[0].mean(axis=1)
     shift_cl = per_position(shift, x.shape[2])
 
     def sums(group):
