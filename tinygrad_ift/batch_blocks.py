@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backend import get_array_module
-from .buffer_pool import POOL
+from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 
 BLOCK_BYTES = 2 ** 20  # measured best with 512 KB and 2 MB close behind; 256 KB was the best on the Xeon
 SLICES_PER_THREAD = 2  # below this many slices per thread, handing work to a thread costs more than it saves
@@ -103,9 +103,9 @@ def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:
     """op(*arrays), an elementwise ufunc call taking `out=`, split over the threads by slices of the batch.
 
     The arrays must have one shape; the result is C-contiguous with the first one's dtype, and a large one
-    comes from the buffer pool (no page faults). CuPy arrays go to op in one call.
+    comes from the buffer pool (no page faults). CuPy arrays, and small ones, go to op in one call.
     """
-    if get_array_module(arrays[0]) is not np:
+    if get_array_module(arrays[0]) is not np or arrays[0].nbytes < MIN_RECYCLED_BYTES:
         return op(*arrays)
     out = POOL.empty(np, arrays[0].shape, arrays[0].dtype)
     slices = batch_slices(arrays[0]) if arrays[0].ndim else []
