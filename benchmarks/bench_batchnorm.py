@@ -44,7 +44,7 @@ def run(device: str) -> dict:
             theirs_bn.zero_grad()
             torch.relu(theirs_bn(theirs_x)).backward(theirs_g)
 
-        row = {**paired_times(ours_step, theirs_step, repeat=30, number=2, sync=sync), "input_mb": x_np.nbytes / MB}
+        row = {**paired_times(ours_step, theirs_step, repeat=60, number=2, sync=sync), "input_mb": x_np.nbytes / MB}
         if torch_device == "cpu":
             peak = traced_peak(ours_step)
             row.update({"ours_peak_mb": peak / MB, "ours_peak_in_inputs": peak / x_np.nbytes})
