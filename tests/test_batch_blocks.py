@@ -14,15 +14,6 @@ def test_batch_slices_cover_dim_0_once_in_order(shape):
     assert all(s.stop > s.start for s in slices) or shape[0] == 0
 
 
-@pytest.fixture(params=[1, 3])
-def threads(request):
-    """Run the test with that many threads, then go back to the count set before."""
-    before = tg.get_num_threads()
-    tg.set_num_threads(request.param)
-    yield request.param
-    tg.set_num_threads(before)
-
-
 @pytest.mark.parametrize("threads", [3], indirect=True)
 def test_run_on_slices_returns_results_in_slice_order(threads):
     slices = [slice(i, i + 1) for i in range(40)]

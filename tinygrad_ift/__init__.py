@@ -23,5 +23,6 @@ __all__ = [
     "arange", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "no_grad", "is_grad_enabled", "set_grad_enabled", "gradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state", "cat", "stack", "split", "where", "maximum", "minimum",
-    "pad", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "float32", "float64", "int64", "int32", "bool_", "__version__",
+    "pad", "save", "load", "set_num_threads", "get_num_threads", "nn", "optim", "float32", "float64", "int64",
+    "int32", "bool_", "__version__",
 ]

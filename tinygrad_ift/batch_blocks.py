@@ -108,7 +108,7 @@ def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:
     if get_array_module(arrays[0]) is not np or arrays[0].nbytes < MIN_RECYCLED_BYTES:
         return op(*arrays)
     out = POOL.empty(np, arrays[0].shape, arrays[0].dtype)
-    slices = batch_slices(arrays[0]) if arrays[0].ndim else []
+    slices = batch_slices(arrays[0])
     if _groups(slices) == 1:  # one pass over each array: slicing would buy nothing
         return op(*arrays, out=out)
 
