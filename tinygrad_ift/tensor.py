@@ -1,7 +1,7 @@
 """The Tensor, the Function that made it, and the reverse-mode engine.
 
 A Tensor wraps a NumPy or CuPy array. Every differentiable operation is a
-`Function` (see ops.py): its `forward` maps arrays to an array and saves what its
+`Function` (see the ops package): its `forward` maps arrays to an array and saves what its
 `backward` needs; `backward` maps the output's gradient to one gradient per
 input. `Tensor.backward` walks the recorded graph in reverse topological order.
 """
