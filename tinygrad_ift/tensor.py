@@ -7,7 +7,7 @@ input. `Tensor.backward` walks the recorded graph in reverse topological order.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -89,10 +89,24 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     return grad.reshape(shape)
 
 
+class RemovableHandle:
+    """What register_hook returns: `remove()` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook: Callable) -> None:
+        RemovableHandle._next_id += 1
+        self._hooks, self.id = hooks, RemovableHandle._next_id
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for gradients."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -116,6 +130,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain_grad = False
+        self._hooks: dict | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -129,6 +144,7 @@ class Tensor:
         t.grad = None
         t._ctx = None
         t._retain_grad = False
+        t._hooks = None
         t.requires_grad = requires_grad
         return t
 
@@ -188,6 +204,33 @@ class Tensor:
         self._retain_grad = True
         return self
 
+    def register_hook(self, hook: "Callable[[Tensor], Tensor | None]") -> "RemovableHandle":
+        """Call `hook(grad)` each time backward() computes this tensor's gradient, as in PyTorch.
+
+        The hook sees the whole gradient (summed over every use) before it reaches `.grad` or flows on to
+        this tensor's inputs; a returned Tensor replaces it. `handle.remove()` takes the hook off again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: cannot register a hook on a tensor that does not require grad "
+                               f"(shape {self.shape}, dtype {self.dtype})")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable taking the gradient, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def _run_hooks(self, grad: Any) -> Any:
+        """The gradient array after every registered hook has seen (and maybe replaced) it."""
+        for hook in list(self._hooks.values()):
+            replaced = hook(Tensor._wrap(grad, self._device))
+            if replaced is not None:
+                replaced = replaced.data if isinstance(replaced, Tensor) else replaced
+                if replaced.shape != grad.shape:
+                    raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape}, "
+                                     f"expected the tensor's shape {grad.shape}")
+                grad = replaced
+        return grad
+
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._wrap(self.data, self._device)
@@ -217,6 +260,8 @@ class Tensor:
                 g = grads.pop(id(node), None)
                 if g is None:
                     continue
+                if node._hooks:
+                    g = node._run_hooks(g)
                 if node._ctx is None or node._retain_grad:
                     if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
                         g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
