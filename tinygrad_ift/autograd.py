@@ -2,7 +2,7 @@
 
 A Function's `forward` maps arrays to an array and saves what its `backward` needs; `backward` maps the
 output's gradient to one gradient per input. The engine knows tensors only by the few attributes it reads
-(`data`, `grad`, `requires_grad`, `_ctx`, `_device`, `_retain_grad`), so it imports neither the Tensor
+(`data`, `grad`, `requires_grad`, `_ctx`, `_device`, `_retain_grad`, `_hooks`), so it imports neither the Tensor
 class nor the ops: tensor.py builds on this module, and ops.py on this one alone.
 """
 from __future__ import annotations
@@ -90,6 +90,8 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            if node._hooks:
+                g = node._run_hooks(g)
             if node._ctx is None or node._retain_grad:
                 if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
                     g = g if node._ctx is None and g.flags.c_contiguous else g.copy()

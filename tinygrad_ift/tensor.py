@@ -1,12 +1,12 @@
 """The Tensor: an array that records the operations applied to it.
 
 A Tensor wraps a NumPy or CuPy array. Every differentiable operation is a
-`Function` (autograd.py) implemented in ops.py; `Tensor.backward` hands the
-recorded graph to the engine in autograd.py.
+`Function` (autograd.py) implemented in the ops package; `Tensor.backward` hands
+the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,10 +22,24 @@ def _normalise_dtype(dtype: Any):
     return None if dtype is None else np.dtype(getattr(dtype, "np", dtype))
 
 
+class RemovableHandle:
+    """What register_hook returns: `remove()` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook: Callable) -> None:
+        RemovableHandle._next_id += 1
+        self._hooks, self.id = hooks, RemovableHandle._next_id
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for gradients."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -49,6 +63,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain_grad = False
+        self._hooks: dict | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -62,6 +77,7 @@ class Tensor:
         t.grad = None
         t._ctx = None
         t._retain_grad = False
+        t._hooks = None
         t.requires_grad = requires_grad
         return t
 
@@ -120,6 +136,33 @@ class Tensor:
         """Keep this non-leaf tensor's gradient in `.grad` after backward()."""
         self._retain_grad = True
         return self
+
+    def register_hook(self, hook: "Callable[[Tensor], Tensor | None]") -> "RemovableHandle":
+        """Call `hook(grad)` each time backward() computes this tensor's gradient, as in PyTorch.
+
+        The hook sees the whole gradient (summed over every use) before it reaches `.grad` or flows on to
+        this tensor's inputs; a returned Tensor replaces it. `handle.remove()` takes the hook off again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: cannot register a hook on a tensor that does not require grad "
+                               f"(shape {self.shape}, dtype {self.dtype})")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable taking the gradient, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def _run_hooks(self, grad: Any) -> Any:
+        """The gradient array after every registered hook has seen (and maybe replaced) it."""
+        for hook in list(self._hooks.values()):
+            replaced = hook(Tensor._wrap(grad, self._device))
+            if replaced is not None:
+                replaced = replaced.data if isinstance(replaced, Tensor) else replaced
+                if replaced.shape != grad.shape:
+                    raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape}, "
+                                     f"expected the tensor's shape {grad.shape}")
+                grad = replaced
+        return grad
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
