@@ -29,14 +29,14 @@ WEIGHT_DECAY = 5e-4  # the course's value for sgd, momentum and adamw; plain ada
 
 # What each profile changes from the course settings, per model ("*": every model).
 PROFILES = {
-    "smoke": {"dataset": SYNTHETIC, "image_size": 16, "n_synthetic": 120, "batch_size": 16,
-              "epochs": {"*": 1}, "subset": {"*": 32}, "valid_size": {"*": 12}, "test_size": {"*": 16},
+    "smoke": {"dataset": SYNTHETIC, "image_size": 8, "n_synthetic": 120, "batch_size": 16,
+              "epochs": {"*": 1}, "subset": {"*": 16}, "valid_size": {"*": 12}, "test_size": {"*": 16},
               "model_config": {"mlpmixer": {"embed_dim": 32, "num_blocks": 1}}, "flow_steps": 3},
     "cpu": {"dataset": "cifar10", "batch_size": 128,
-            "epochs": {"mlp": 5, "resnet18": 2, "mlpmixer": 3},
-            "subset": {"mlp": 10000, "resnet18": 500, "mlpmixer": 1000},
-            "valid_size": {"mlp": 2000, "resnet18": 500, "mlpmixer": 1000},
-            "test_size": {"mlp": 2000, "resnet18": 1000, "mlpmixer": 1000},
+            "epochs": {"mlp": 5, "resnet18": 2, "mlpmixer": 2},
+            "subset": {"mlp": 10000, "resnet18": 500, "mlpmixer": 500},
+            "valid_size": {"mlp": 2000, "resnet18": 250, "mlpmixer": 500},
+            "test_size": {"mlp": 2000, "resnet18": 500, "mlpmixer": 500},
             "model_config": {}, "flow_steps": 20},
     "full": {"dataset": "cifar10", "batch_size": 128, "epochs": {"*": 15}, "subset": {"*": None},
              "valid_size": {"*": COURSE_VALID}, "test_size": {"*": 10000}, "model_config": {}, "flow_steps": 200},

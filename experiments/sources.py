@@ -2,9 +2,13 @@
 smoke profile a tiny synthetic stand-in with the same layout, so that every experiment runs in seconds anywhere."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from tinygrad_ift.data import default_data_dir, load_cifar10, load_fashion_mnist
+from tinygrad_ift.files import atomic_open
+
+from tinygrad_ift.data import default_data_dir, load_cifar10
 from tinygrad_ift.data.download import DataUnavailableError, download_dir
 
 SYNTHETIC = "synthetic"
@@ -31,6 +35,16 @@ def _synthetic(settings: dict, channels: int) -> dict:
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
+def fashion_mnist_file(settings: dict, data_dir: str | None, scratch: Path) -> Path:
+    """A path load_fashion_mnist reads: the real data's folder, or a synthetic .npz written into `scratch`."""
+    if settings["dataset"] != SYNTHETIC:
+        return Path(data_root(data_dir, "fashion_mnist"))
+    path = scratch / "fashion-mnist.npz"
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **_synthetic(settings, channels=1))
+    return path
+
+
 def data_root(data_dir: str | None, dataset: str):
     """--data_dir, else $TINYGRAD_IFT_DATA or ../shared/data, else the download cache (fetched on first use)."""
     if data_dir is not None:
@@ -47,11 +61,5 @@ def cifar10_arrays(settings: dict, data_dir: str | None) -> dict:
     return load_cifar10(data_root(data_dir, "cifar10"))
 
 
-def fashion_mnist_arrays(settings: dict, data_dir: str | None) -> dict:
-    if settings["dataset"] == SYNTHETIC:
-        return _synthetic(settings, channels=1)
-    return load_fashion_mnist(data_root(data_dir, "fashion_mnist"))
-
-
-__all__ = ["SYNTHETIC", "synthetic_images", "cifar10_arrays", "fashion_mnist_arrays", "data_root",
+__all__ = ["SYNTHETIC", "synthetic_images", "cifar10_arrays", "fashion_mnist_file", "data_root",
            "DataUnavailableError"]

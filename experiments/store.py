@@ -1,7 +1,7 @@
 """The run store: one folder per run, named by a hash of everything that decides what the run computes.
 
-    <results_dir>/<experiment>/<slug>-<hash>/settings.json   the run's settings (written first)
-                                             result.json     written last, atomically: the run is finished
+    <results_dir>/runs/<kind>_<model>-<hash>/settings.json   the run's settings (written first)
+                                             run_result.json written last, atomically: the run is finished
                                              ...             the run's own files (checkpoint, curves, figures)
 
 A finished run with the same settings is reused; other settings give another folder, so a run is never
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tinygrad_ift.files import read_json, write_json
 
-SETTINGS_FILE, RESULT_FILE = "settings.json", "result.json"
+SETTINGS_FILE, RESULT_FILE = "settings.json", "run_result.json"
 
 
 def run_hash(settings: dict) -> str:
@@ -36,11 +36,12 @@ class Run:
 
     @property
     def folder_name(self) -> str:
-        slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.label).strip("_")[:40]
-        return f"{slug}-{run_hash(self.settings)}"
+        """<kind>_<model>-<hash>: experiments that list the same settings share the folder (and the run)."""
+        what = [str(self.settings[k]) for k in ("kind", "model", "network", "optimizer") if k in self.settings]
+        return f"{'_'.join(what)}-{run_hash(self.settings)}"
 
     def folder(self, results_dir: Path) -> Path:
-        return Path(results_dir) / self.experiment / self.folder_name
+        return Path(results_dir) / "runs" / self.folder_name
 
 
 def is_finished(run_dir: Path) -> bool:
