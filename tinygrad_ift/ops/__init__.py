@@ -12,10 +12,10 @@ One module per kind of op: `elementwise` (arithmetic and functions applied eleme
 from .elementwise import (GELU, Abs, Add, Cast, Clip, Div, Exp, Identity, Log, Maximum, Minimum, Mul, Neg, Pow,
                           PowScalar, ReLU, Sigmoid, Sqrt, Sub, Tanh, ToDevice, Where)
 from .linalg import MatMul
-from .reductions import LogSoftmax, LogSumExp, Max, Mean, Softmax, Sum
+from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum
 from .shapes import Concat, Expand, GetItem, Pad, Permute, Reshape
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Identity", "Cast", "ToDevice", "Exp", "Log",
            "Sqrt", "Abs", "ReLU", "Sigmoid", "Tanh", "GELU", "Maximum", "Minimum", "Clip", "Where", "Sum", "Mean",
-           "Max", "LogSumExp", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Permute", "Expand", "GetItem",
+           "Max", "Min", "LogSumExp", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Permute", "Expand", "GetItem",
            "Concat", "Pad"]
