@@ -1,9 +1,8 @@
-"""The Tensor, the Function that made it, and the reverse-mode engine.
+"""The Tensor: an array that records the operations applied to it.
 
 A Tensor wraps a NumPy or CuPy array. Every differentiable operation is a
-`Function` (see the ops package): its `forward` maps arrays to an array and saves what its
-`backward` needs; `backward` maps the output's gradient to one gradient per
-input. `Tensor.backward` walks the recorded graph in reverse topological order.
+`Function` (autograd.py) implemented in the ops package; `Tensor.backward` hands
+the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
@@ -11,7 +10,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend, ops
+from .autograd import Function
 from .backend import Device
 from .dtypes import DEFAULT_FLOAT, float_dtype, result_type
 from .grad_mode import is_grad_enabled
@@ -19,73 +19,6 @@ from .grad_mode import is_grad_enabled
 
 def _normalise_dtype(dtype: Any):
     return None if dtype is None else np.dtype(getattr(dtype, "np", dtype))
-
-
-class Function:
-    """One node of the graph: `forward` on arrays, `backward` from output grad to input grads."""
-
-    __slots__ = ("parents", "__dict__")
-
-    def forward(self, *arrays: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def backward(self, grad: Any) -> Any:
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        device = inputs[0].device
-        for t in inputs:
-            if t._device is not device and t._device != device:
-                raise RuntimeError(
-                    f"{cls.__name__.lower()}: tensors are on different devices, {device} and {t.device}; "
-                    "move them to one device with .to(device)")
-        ctx = cls()
-        try:
-            if device.is_cuda:
-                with backend.on_device(device):
-                    out = ctx.forward(*[t.data for t in inputs], **kwargs)
-            else:
-                out = ctx.forward(*[t.data for t in inputs], **kwargs)
-        except ValueError as err:
-            shapes = ", ".join(str(t.shape) for t in inputs)
-            raise ValueError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {err}") from None
-        if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
-            out = np.asarray(out)
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
-        result = Tensor._wrap(out, device, requires_grad)
-        if requires_grad:
-            ctx.parents = inputs
-            result._ctx = ctx
-        return result
-
-
-class _FreedGraph(Function):
-    """Stands in for a node whose saved arrays were released by an earlier backward()."""
-
-    parents = ()
-
-    def backward(self, grad):
-        raise RuntimeError(
-            "backward: trying to backward through the graph a second time; its saved arrays were "
-            "released by the first backward(). Pass retain_graph=True to the first call to keep them.")
-
-
-_FREED = _FreedGraph()
-
-
-def unbroadcast(grad: Any, shape: tuple) -> Any:
-    """Sum a gradient over the dimensions that broadcasting added or stretched, back to `shape`."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
 
 
 class RemovableHandle:
@@ -253,56 +186,7 @@ class Tensor:
             if grad_data.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {grad_data.shape}, expected the "
                                  f"output's shape {self.shape}")
-        grads = {id(self): grad_data}
-        with backend.on_device(self._device):
-            for node in self._topological_order():
-                g = grads.pop(id(node), None)
-                if g is None:
-                    continue
-                if node._hooks:
-                    g = node._run_hooks(g)
-                if node._ctx is None or node._retain_grad:
-                    if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
-                        g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
-                        node.grad = Tensor._wrap(g, node._device)
-                    else:
-                        node.grad.data = node.grad.data + g
-                ctx = node._ctx
-                if ctx is None:
-                    continue
-                parent_grads = ctx.backward(g)
-                if not isinstance(parent_grads, tuple):
-                    parent_grads = (parent_grads,)
-                for parent, pg in zip(ctx.parents, parent_grads):
-                    if pg is None or not parent.requires_grad:
-                        continue
-                    pg = unbroadcast(pg, parent.shape)
-                    if pg.dtype != parent.dtype:
-                        pg = pg.astype(parent.dtype)
-                    key = id(parent)
-                    grads[key] = pg if key not in grads else grads[key] + pg
-                if not retain_graph:
-                    node._ctx = _FREED
-
-    def _topological_order(self) -> list:
-        """Nodes from this output back to the leaves, each after every node that uses it (no recursion)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._ctx is not None:
-                for parent in node._ctx.parents:
-                    if parent.requires_grad and id(parent) not in visited:
-                        stack.append((parent, False))
-        order.reverse()
-        return order
+        autograd.backward(self, grad_data, retain_graph)
 
     # ----- devices and conversion -------------------------------------------------------------
     def to(self, device: "str | Device | None" = None, dtype: Any = None) -> "Tensor":
@@ -433,15 +317,15 @@ class Tensor:
     def log(self) -> "Tensor": return ops.Log.apply(self._floating())
     def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self._floating())
     def abs(self) -> "Tensor": return ops.Abs.apply(self)
-    def relu(self) -> "Tensor": return ops.ReLU.apply(self)
-    def sigmoid(self) -> "Tensor": return ops.Sigmoid.apply(self._floating())
-    def tanh(self) -> "Tensor": return ops.Tanh.apply(self._floating())
+    def relu(self) -> "Tensor": return ops.ReLUFunction.apply(self)
+    def sigmoid(self) -> "Tensor": return ops.SigmoidFunction.apply(self._floating())
+    def tanh(self) -> "Tensor": return ops.TanhFunction.apply(self._floating())
     def square(self) -> "Tensor": return ops.PowScalar.apply(self, exponent=2)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return ops.GELU.apply(self._floating(), approximate=approximate)
+        return ops.GELUFunction.apply(self._floating(), approximate=approximate)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """Clamp into [min, max] (either may be None, not both); float bounds make an integer tensor float."""
@@ -484,10 +368,11 @@ class Tensor:
         return ops.LogSumExp.apply(self._floating(), axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        return ops.Softmax.apply(self._floating(), axis=_dim(axis, self.ndim, "softmax") if self.ndim else None)
+        return ops.SoftmaxFunction.apply(self._floating(), axis=_dim(axis, self.ndim, "softmax") if self.ndim else None)
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return ops.LogSoftmax.apply(self._floating(), axis=_dim(axis, self.ndim, "log_softmax") if self.ndim else None)
+        axis = _dim(axis, self.ndim, "log_softmax") if self.ndim else None
+        return ops.LogSoftmaxFunction.apply(self._floating(), axis=axis)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
         return self._index_reduce(backend.get_array_module(self.data).argmax, axis, keepdims)
@@ -570,7 +455,7 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return ops.Identity.apply(self)
+        return ops.Clone.apply(self)
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
         """Constant padding, PyTorch's order: (last_left, last_right, prev_left, prev_right, ...)."""
@@ -711,5 +596,3 @@ def pad_tensor(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     return ops.Pad.apply(x, widths=tuple(widths), value=value)
 
-
-from . import ops  # noqa: E402  (ops subclass Function, defined above)

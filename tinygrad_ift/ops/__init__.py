@@ -9,13 +9,13 @@ One module per kind of op: `elementwise` (arithmetic and functions applied eleme
 `reductions` (sums, maxima, softmax along axes), `linalg` (the matrix product) and `shapes`
 (reshaping, indexing, joining, padding). `ops.Add`, `ops.Sum`, ... name them all.
 """
-from .elementwise import (GELU, Abs, Add, Cast, Clip, Div, Exp, Identity, Log, Maximum, Minimum, Mul, Neg, Pow,
-                          PowScalar, ReLU, Sigmoid, Sqrt, Sub, Tanh, ToDevice, Where)
+from .elementwise import (Abs, Add, Cast, Clip, Clone, Div, Exp, GELUFunction, Log, Maximum, Minimum, Mul, Neg, Pow,
+                          PowScalar, ReLUFunction, SigmoidFunction, Sqrt, Sub, TanhFunction, ToDevice, Where)
 from .linalg import MatMul
-from .reductions import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum
+from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, SoftmaxFunction, Sum
 from .shapes import Concat, Expand, GetItem, Pad, Permute, Reshape
 
-__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Identity", "Cast", "ToDevice", "Exp", "Log",
-           "Sqrt", "Abs", "ReLU", "Sigmoid", "Tanh", "GELU", "Maximum", "Minimum", "Clip", "Where", "Sum", "Mean",
-           "Max", "Min", "LogSumExp", "Softmax", "LogSoftmax", "MatMul", "Reshape", "Permute", "Expand", "GetItem",
-           "Concat", "Pad"]
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast", "ToDevice", "Exp", "Log",
+           "Sqrt", "Abs", "ReLUFunction", "SigmoidFunction", "TanhFunction", "GELUFunction", "Maximum", "Minimum",
+           "Clip", "Where", "Sum", "Mean", "Max", "Min", "LogSumExp", "SoftmaxFunction", "LogSoftmaxFunction", "MatMul",
+           "Reshape", "Permute", "Expand", "GetItem", "Concat", "Pad"]

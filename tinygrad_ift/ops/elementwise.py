@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend
 from ..backend import get_array_module
 from ..batch_blocks import map_slices
-from ..tensor import Function
+from ..autograd import Function
 
 
 # ----- arithmetic ------------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Identity(Function):
+class Clone(Function):
     def forward(self, a):
         return a.copy()
 
@@ -151,12 +151,12 @@ class Abs(Function):
         return grad * get_array_module(self.a).sign(self.a)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     """max(a, 0):  d/da = 1 where a > 0, else 0. Large arrays go a cache-sized slice at a time on all cores."""
 
     def forward(self, a):
         xp = get_array_module(a)
-        zero = xp.zeros(a.shape[1:], dtype=a.dtype)  # NumPy's maximum is ~3x faster against an array than a scalar
+        zero = xp.zeros(a.shape[1:], dtype=a.dtype)  # NumPy's maximum is faster against an array than a scalar
         self.out = map_slices(lambda a, out=None: xp.maximum(a, zero, out=out), a)
         return self.out
 
@@ -165,7 +165,7 @@ class ReLU(Function):
         return map_slices(lambda grad, y, out=None: xp.multiply(grad, y > 0, out=out), grad, self.out)
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """s(a) = 1 / (1 + e^-a), computed from e^-|a| so it never overflows:  ds/da = s (1 - s)."""
 
     def forward(self, a):
@@ -178,7 +178,7 @@ class Sigmoid(Function):
         return grad * self.out * (1 - self.out)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     def forward(self, a):
         self.out = get_array_module(a).tanh(a)
         return self.out
@@ -192,7 +192,7 @@ _INV_SQRT_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-class GELU(Function):
+class GELUFunction(Function):
     """x Φ(x) with Φ the normal CDF (exact, via erf), or PyTorch's tanh approximation of it."""
 
     def forward(self, a, approximate="none"):

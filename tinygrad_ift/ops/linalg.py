@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..tensor import Function, unbroadcast
+from ..autograd import Function, unbroadcast
 
 
 class MatMul(Function):

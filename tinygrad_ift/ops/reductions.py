@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ..backend import get_array_module
-from ..tensor import Function
+from ..autograd import Function
 
 
 # ----- reductions ------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ class LogSumExp(Function):
         return _restore_reduced(grad, self.axis, self.keepdims, self.shape) * self.softmax
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     """e^(a - max) / Σ e^(a - max):  the vector-Jacobian product is s (g - Σ g s)."""
 
     def forward(self, a, axis=-1):
@@ -93,7 +93,7 @@ class Softmax(Function):
         return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
     """a - logsumexp(a):  the vector-Jacobian product is g - softmax(a) Σ g."""
 
     def forward(self, a, axis=-1):

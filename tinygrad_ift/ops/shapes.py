@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import get_array_module
-from ..tensor import Function
+from ..autograd import Function
 
 
 class Reshape(Function):
