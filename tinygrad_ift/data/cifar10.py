@@ -73,7 +73,7 @@ def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -
     test pair alone) or a folder holding, checked in this order: `cifar-10-batches-py/` (or being it);
     cifar10.npz; `train/` and `test/` image-folder trees (`<split>/<class>/*.png|jpg`); or the shared
     layout `cifar10-test.npz` with `cifar10-train-jpeg.tar.gz` (or an extracted `train/`). Image files are
-    decoded once and cached. download=True fetches the official pickles first (needs torchvision).
+    decoded once and cached. download=True fetches the official pickles into that folder first.
     """
     root = fetch("cifar10", resolve(data_dir)) if download else resolve(data_dir)
     if root.is_file() and root.suffix == ".npz":
@@ -99,4 +99,4 @@ def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -
         f"CIFAR-10: found no dataset in {root}. Looked for: cifar-10-batches-py/ (data_batch_1..5, test_batch), "
         "data_batch_1 in the folder itself, cifar10.npz or cifar-10.npz (x_train, y_train, x_test, y_test), "
         "train/ and test/ image-folder trees (<split>/<class>/*.jpg|png), and cifar10-test.npz with "
-        "cifar10-train-jpeg.tar.gz. Put one of them there, or pass download=True (needs torchvision)")
+        "cifar10-train-jpeg.tar.gz. Put one of them there, or pass download=True to fetch the official files")

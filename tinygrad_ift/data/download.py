@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 import tarfile
 import urllib.error
@@ -133,7 +134,7 @@ def _unpack(archive: Path, root: Path, folder: str) -> None:
                 raise DataUnavailableError(f"download: {archive} holds an unsafe path {member.name!r}")
         tar.extractall(staging, members=members)
     os.replace(staging / folder, root / folder)
-    staging.rmdir()
+    shutil.rmtree(staging)
 
 
 def download(name: str, root: "str | Path") -> Path:

@@ -11,7 +11,7 @@ from .paths import resolve
 
 def load_svhn(path: "str | Path | None" = None, download: bool = False) -> dict:
     """dict(x_train, y_train, x_test, y_test) from train_32x32.mat and test_32x32.mat (uint8 NHWC; the
-    files' label 10 for the digit 0 becomes 0). download=True fetches them first (needs torchvision)."""
+    files' label 10 for the digit 0 becomes 0). download=True fetches them first."""
     try:
         from scipy.io import loadmat
     except ImportError as err:
