@@ -69,7 +69,7 @@ def traced_peak(fn: Callable[[], object]) -> int:
     import gc
     import tracemalloc
 
-    from tinygrad_ift.buffer_pool import POOL
+    from tinygrad_ift.fast.buffer_pool import POOL
     POOL.clear()
     gc.collect()
     tracemalloc.start()
