@@ -12,10 +12,10 @@ One module per kind of op: `elementwise` (arithmetic and functions applied eleme
 from .elementwise import (Abs, Add, Cast, Clip, Clone, Div, Exp, GELUFunction, Log, Maximum, Minimum, Mul, Neg, Pow,
                           PowScalar, ReLUFunction, SigmoidFunction, Sqrt, Sub, TanhFunction, ToDevice, Where)
 from .linalg import MatMul
-from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, SoftmaxFunction, Sum
+from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, SoftmaxFunction, Sum
 from .shapes import Concat, Expand, GetItem, Pad, Permute, Reshape
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast", "ToDevice", "Exp", "Log",
            "Sqrt", "Abs", "ReLUFunction", "SigmoidFunction", "TanhFunction", "GELUFunction", "Maximum", "Minimum",
-           "Clip", "Where", "Sum", "Mean", "Max", "LogSumExp", "SoftmaxFunction", "LogSoftmaxFunction", "MatMul",
+           "Clip", "Where", "Sum", "Mean", "Max", "Min", "LogSumExp", "SoftmaxFunction", "LogSoftmaxFunction", "MatMul",
            "Reshape", "Permute", "Expand", "GetItem", "Concat", "Pad"]
