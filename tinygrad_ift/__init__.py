@@ -10,7 +10,8 @@ from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand
 from .grad_mode import is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
-from .tensor import Function, Tensor, cat, maximum, minimum, split, stack, where
+from .autograd import Function
+from .tensor import Tensor, cat, maximum, minimum, split, stack, where
 from .tensor import pad_tensor as pad
 from .serialization import load, save
 from . import nn, optim  # noqa: E402  (they build on everything above)
