@@ -347,6 +347,13 @@ def test_missing_matplotlib_is_found_at_start_up_with_an_install_hint(tmp_path):
     assert_one_line_error(result, "matplotlib", "pip install")
 
 
+def test_a_test_only_file_is_refused_with_what_training_needs(tmp_path, capsys):
+    np.savez(tmp_path / "test-only.npz", x_test=np.zeros((2, 32, 32, 3), np.uint8), y_test=np.arange(2))
+    with pytest.raises(SystemExit):
+        main(["--data_dir", str(tmp_path / "test-only.npz"), "--logdir", str(tmp_path / "run")])
+    assert "has no x_train/y_train" in capsys.readouterr().err
+
+
 def test_help_exits_0_and_demo_help_does_not_run_the_demo():
     top = run_cli("--help")
     assert top.returncode == 0 and "demo" in top.stdout and "train" in top.stdout

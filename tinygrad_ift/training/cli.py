@@ -189,7 +189,7 @@ def _run(config: dict, parser: argparse.ArgumentParser) -> dict:
     """Load the data and train; a problem with the data, the model's settings or the checkpoint is one line."""
     try:
         data = prepare_data(config)
-    except (FileNotFoundError, ValueError, ImportError) as err:  # no dataset there, a damaged file, no Pillow
+    except (FileNotFoundError, ValueError) as err:  # no dataset there, or a damaged file
         parser.error(f"--data_dir: {err}")
     try:
         return train(config, data)
