@@ -1,6 +1,7 @@
 """Fixtures shared by the test files."""
 import pytest
 
+import models  # noqa: F401  (registers the course models; an installed checkout finds them by its entry point)
 import tinygrad_ift as tg
 
 

@@ -1,98 +1,44 @@
-"""The Tensor, the Function that made it, and the reverse-mode engine.
+"""The Tensor: an array that records the operations applied to it.
 
 A Tensor wraps a NumPy or CuPy array. Every differentiable operation is a
-`Function` (see ops.py): its `forward` maps arrays to an array and saves what its
-`backward` needs; `backward` maps the output's gradient to one gradient per
-input. `Tensor.backward` walks the recorded graph in reverse topological order.
+`Function` (autograd.py) implemented in the ops package; `Tensor.backward` hands
+the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend, ops
+from .autograd import Function
 from .backend import Device
+from .dtypes import DEFAULT_FLOAT, float_dtype, result_type
 from .grad_mode import is_grad_enabled
-
-DEFAULT_FLOAT = np.float32
 
 
 def _normalise_dtype(dtype: Any):
     return None if dtype is None else np.dtype(getattr(dtype, "np", dtype))
 
 
-class Function:
-    """One node of the graph: `forward` on arrays, `backward` from output grad to input grads."""
+class RemovableHandle:
+    """What register_hook returns: `remove()` unregisters the hook."""
 
-    __slots__ = ("parents", "__dict__")
+    _next_id = 0
 
-    def forward(self, *arrays: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    def __init__(self, hooks: dict, hook: Callable) -> None:
+        RemovableHandle._next_id += 1
+        self._hooks, self.id = hooks, RemovableHandle._next_id
+        hooks[self.id] = hook
 
-    def backward(self, grad: Any) -> Any:
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        device = inputs[0].device
-        for t in inputs:
-            if t._device is not device and t._device != device:
-                raise RuntimeError(
-                    f"{cls.__name__.lower()}: tensors are on different devices, {device} and {t.device}; "
-                    "move them to one device with .to(device)")
-        ctx = cls()
-        try:
-            if device.is_cuda:
-                with backend.on_device(device):
-                    out = ctx.forward(*[t.data for t in inputs], **kwargs)
-            else:
-                out = ctx.forward(*[t.data for t in inputs], **kwargs)
-        except ValueError as err:
-            shapes = ", ".join(str(t.shape) for t in inputs)
-            raise ValueError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {err}") from None
-        if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
-            out = np.asarray(out)
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
-        result = Tensor._wrap(out, device, requires_grad)
-        if requires_grad:
-            ctx.parents = inputs
-            result._ctx = ctx
-        return result
-
-
-class _FreedGraph(Function):
-    """Stands in for a node whose saved arrays were released by an earlier backward()."""
-
-    parents = ()
-
-    def backward(self, grad):
-        raise RuntimeError(
-            "backward: trying to backward through the graph a second time; its saved arrays were "
-            "released by the first backward(). Pass retain_graph=True to the first call to keep them.")
-
-
-_FREED = _FreedGraph()
-
-
-def unbroadcast(grad: Any, shape: tuple) -> Any:
-    """Sum a gradient over the dimensions that broadcasting added or stretched, back to `shape`."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
 
 
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for gradients."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -116,6 +62,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain_grad = False
+        self._hooks: dict | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -129,6 +76,7 @@ class Tensor:
         t.grad = None
         t._ctx = None
         t._retain_grad = False
+        t._hooks = None
         t.requires_grad = requires_grad
         return t
 
@@ -188,6 +136,33 @@ class Tensor:
         self._retain_grad = True
         return self
 
+    def register_hook(self, hook: "Callable[[Tensor], Tensor | None]") -> "RemovableHandle":
+        """Call `hook(grad)` each time backward() computes this tensor's gradient, as in PyTorch.
+
+        The hook sees the whole gradient (summed over every use) before it reaches `.grad` or flows on to
+        this tensor's inputs; a returned Tensor replaces it. `handle.remove()` takes the hook off again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: cannot register a hook on a tensor that does not require grad "
+                               f"(shape {self.shape}, dtype {self.dtype})")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable taking the gradient, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def _run_hooks(self, grad: Any) -> Any:
+        """The gradient array after every registered hook has seen (and maybe replaced) it."""
+        for hook in list(self._hooks.values()):
+            replaced = hook(Tensor._wrap(grad, self._device))
+            if replaced is not None:
+                replaced = replaced.data if isinstance(replaced, Tensor) else replaced
+                if replaced.shape != grad.shape:
+                    raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape}, "
+                                     f"expected the tensor's shape {grad.shape}")
+                grad = replaced
+        return grad
+
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._wrap(self.data, self._device)
@@ -211,54 +186,7 @@ class Tensor:
             if grad_data.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {grad_data.shape}, expected the "
                                  f"output's shape {self.shape}")
-        grads = {id(self): grad_data}
-        with backend.on_device(self._device):
-            for node in self._topological_order():
-                g = grads.pop(id(node), None)
-                if g is None:
-                    continue
-                if node._ctx is None or node._retain_grad:
-                    if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
-                        g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
-                        node.grad = Tensor._wrap(g, node._device)
-                    else:
-                        node.grad.data = node.grad.data + g
-                ctx = node._ctx
-                if ctx is None:
-                    continue
-                parent_grads = ctx.backward(g)
-                if not isinstance(parent_grads, tuple):
-                    parent_grads = (parent_grads,)
-                for parent, pg in zip(ctx.parents, parent_grads):
-                    if pg is None or not parent.requires_grad:
-                        continue
-                    pg = unbroadcast(pg, parent.shape)
-                    if pg.dtype != parent.dtype:
-                        pg = pg.astype(parent.dtype)
-                    key = id(parent)
-                    grads[key] = pg if key not in grads else grads[key] + pg
-                if not retain_graph:
-                    node._ctx = _FREED
-
-    def _topological_order(self) -> list:
-        """Nodes from this output back to the leaves, each after every node that uses it (no recursion)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._ctx is not None:
-                for parent in node._ctx.parents:
-                    if parent.requires_grad and id(parent) not in visited:
-                        stack.append((parent, False))
-        order.reverse()
-        return order
+        autograd.backward(self, grad_data, retain_graph)
 
     # ----- devices and conversion -------------------------------------------------------------
     def to(self, device: "str | Device | None" = None, dtype: Any = None) -> "Tensor":
@@ -312,34 +240,59 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     # ----- helpers to lift Python numbers and arrays --------------------------------------------
-    def _lift(self, other: Any) -> "Tensor":
-        """Turn a number or array into a constant Tensor on this device (numbers take this dtype)."""
+    def _lift(self, other: Any, dtype: Any) -> "Tensor":
+        """`other` (a Tensor, number or array) as a Tensor of `dtype` on this device; Tensors stay differentiable."""
         if isinstance(other, Tensor):
-            return other
-        xp = backend.get_array_module(self.data)
-        if isinstance(other, (int, float, bool)) and self.data.dtype.kind == "f":
-            return Tensor._wrap(xp.asarray(other, dtype=self.data.dtype), self._device)
-        return Tensor(other, device=self._device)
+            return other if other.data.dtype == dtype else other.to(dtype=dtype)
+        if isinstance(other, (int, float, bool)):
+            return Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+        return Tensor(other, dtype=dtype, device=self._device)
+
+    def _dtype_with(self, other: Any) -> np.dtype:
+        """PyTorch's result dtype of an op between self and other (see dtypes.py)."""
+        return result_type(self.data, other.data if isinstance(other, Tensor) else other)
+
+    def _binary(self, op: type, other: Any, reflected: bool = False, floating: bool = False) -> "Tensor":
+        """op(self, other) (or op(other, self)) on operands promoted to PyTorch's result dtype (to a float
+        dtype if `floating`). The common cases, same dtypes or a number with a float tensor, go straight."""
+        dtype = self.data.dtype
+        if isinstance(other, Tensor) and other.data.dtype == dtype and (dtype.kind == "f" or not floating):
+            b = other
+        elif type(other) in (float, int) and dtype.kind == "f":
+            b = Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+        else:
+            dtype = self._dtype_with(other)
+            dtype = float_dtype(dtype) if floating else dtype
+            b = self._lift(other, dtype)
+        a = self if self.data.dtype == dtype else self.to(dtype=dtype)
+        return op.apply(b, a) if reflected else op.apply(a, b)
+
+    def _floating(self) -> "Tensor":
+        """Self, cast to the default float dtype if it holds integers or booleans (exp(int) is a float)."""
+        dtype = float_dtype(self.data.dtype)
+        return self if dtype == self.data.dtype else self.to(dtype=dtype)
 
     # ----- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other): return ops.Add.apply(self, self._lift(other))
-    def __radd__(self, other): return ops.Add.apply(self._lift(other), self)
-    def __sub__(self, other): return ops.Sub.apply(self, self._lift(other))
-    def __rsub__(self, other): return ops.Sub.apply(self._lift(other), self)
-    def __mul__(self, other): return ops.Mul.apply(self, self._lift(other))
-    def __rmul__(self, other): return ops.Mul.apply(self._lift(other), self)
-    def __truediv__(self, other): return ops.Div.apply(self, self._lift(other))
-    def __rtruediv__(self, other): return ops.Div.apply(self._lift(other), self)
+    def __add__(self, other): return self._binary(ops.Add, other)
+    def __radd__(self, other): return self._binary(ops.Add, other, reflected=True)
+    def __sub__(self, other): return self._binary(ops.Sub, other)
+    def __rsub__(self, other): return self._binary(ops.Sub, other, reflected=True)
+    def __mul__(self, other): return self._binary(ops.Mul, other)
+    def __rmul__(self, other): return self._binary(ops.Mul, other, reflected=True)
+    def __truediv__(self, other): return self._binary(ops.Div, other, floating=True)
+    def __rtruediv__(self, other): return self._binary(ops.Div, other, reflected=True, floating=True)
     def __neg__(self): return ops.Neg.apply(self)
-    def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
-    def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
+    def __abs__(self): return self.abs()
+    def __matmul__(self, other): return self._binary(ops.MatMul, other)
+    def __rmatmul__(self, other): return self._binary(ops.MatMul, other, reflected=True)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
-            return ops.Pow.apply(self, exponent)
-        return ops.PowScalar.apply(self, exponent=exponent)
+            return self._binary(ops.Pow, exponent)
+        dtype = self._dtype_with(exponent)
+        return ops.PowScalar.apply(self._lift(self, dtype), exponent=exponent)
 
-    def __rpow__(self, base): return ops.Pow.apply(self._lift(base), self)
+    def __rpow__(self, base): return self._binary(ops.Pow, base, reflected=True)
 
     def __iadd__(self, other):
         raise RuntimeError("in-place +=: use `t = t + x`, or update `t.data` inside no_grad()")
@@ -360,44 +313,50 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ----- elementwise math ---------------------------------------------------------------------
-    def exp(self) -> "Tensor": return ops.Exp.apply(self)
-    def log(self) -> "Tensor": return ops.Log.apply(self)
-    def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self)
+    def exp(self) -> "Tensor": return ops.Exp.apply(self._floating())
+    def log(self) -> "Tensor": return ops.Log.apply(self._floating())
+    def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self._floating())
     def abs(self) -> "Tensor": return ops.Abs.apply(self)
-    def relu(self) -> "Tensor": return ops.ReLU.apply(self)
-    def sigmoid(self) -> "Tensor": return ops.Sigmoid.apply(self)
-    def tanh(self) -> "Tensor": return ops.Tanh.apply(self)
+    def relu(self) -> "Tensor": return ops.ReLUFunction.apply(self)
+    def sigmoid(self) -> "Tensor": return ops.SigmoidFunction.apply(self._floating())
+    def tanh(self) -> "Tensor": return ops.TanhFunction.apply(self._floating())
     def square(self) -> "Tensor": return ops.PowScalar.apply(self, exponent=2)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return ops.GELU.apply(self, approximate=approximate)
+        return ops.GELUFunction.apply(self._floating(), approximate=approximate)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
-        return ops.Clip.apply(self, low=min, high=max)
+        """Clamp into [min, max] (either may be None, not both); float bounds make an integer tensor float."""
+        if min is None and max is None:
+            raise ValueError("clip: at least one of min and max must not be None")
+        bounds = [b.data if isinstance(b, Tensor) else b for b in (min, max)]
+        dtype = result_type(self.data, *bounds)
+        return ops.Clip.apply(self._lift(self, dtype), low=bounds[0], high=bounds[1])
 
     clamp = clip
 
-    def maximum(self, other) -> "Tensor": return ops.Maximum.apply(self, self._lift(other))
-    def minimum(self, other) -> "Tensor": return ops.Minimum.apply(self, self._lift(other))
+    def maximum(self, other) -> "Tensor": return self._binary(ops.Maximum, other)
+    def minimum(self, other) -> "Tensor": return self._binary(ops.Minimum, other)
 
     # ----- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Sum.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Mean.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        """The mean; of an integer tensor, in the default float dtype."""
+        return ops.Mean.apply(self._floating(), axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
 
     def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return -ops.Max.apply(-self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
 
     def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
         """Variance with Bessel's correction by default, as torch.var."""
-        axes = _axes(axis, self.ndim)
+        axes = _axes(axis, self.ndim, "var")
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         centred = self - self.mean(axis=axes, keepdims=True)
         return (centred * centred).sum(axis=axes, keepdims=keepdims) / max(count - correction, 0)
@@ -406,13 +365,14 @@ class Tensor:
         return self.var(axis=axis, keepdims=keepdims, correction=correction).sqrt()
 
     def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.LogSumExp.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.LogSumExp.apply(self._floating(), axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        return ops.Softmax.apply(self, axis=axis)
+        return ops.SoftmaxFunction.apply(self._floating(), axis=_dim(axis, self.ndim, "softmax") if self.ndim else None)
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return ops.LogSoftmax.apply(self, axis=axis)
+        axis = _dim(axis, self.ndim, "log_softmax") if self.ndim else None
+        return ops.LogSoftmaxFunction.apply(self._floating(), axis=axis)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
         return self._index_reduce(backend.get_array_module(self.data).argmax, axis, keepdims)
@@ -435,7 +395,7 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = _dim(start_dim, self.ndim, "flatten"), _dim(end_dim, self.ndim, "flatten")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(shape)
 
@@ -447,6 +407,7 @@ class Tensor:
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
         dims = list(range(self.ndim))
+        dim0, dim1 = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, dims=tuple(dims))
 
@@ -459,19 +420,27 @@ class Tensor:
     broadcast_to = expand
 
     def squeeze(self, axis: int | None = None) -> "Tensor":
+        """Drop size-1 dims: all of them, or `axis` if it has size 1."""
         if axis is None:
             shape = tuple(n for n in self.shape if n != 1)
+        elif self.ndim == 0:
+            _dim(axis, 0, "squeeze")
+            shape = ()
         else:
-            axis %= self.ndim
+            axis = _dim(axis, self.ndim, "squeeze")
             shape = self.shape if self.shape[axis] != 1 else self.shape[:axis] + self.shape[axis + 1:]
         return self.reshape(shape)
 
     def unsqueeze(self, axis: int) -> "Tensor":
-        axis = axis % (self.ndim + 1)
+        axis = _dim(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def __getitem__(self, index) -> "Tensor":
-        return ops.GetItem.apply(self, index=_raw_index(index))
+        index = _raw_index(index)
+        selects_first = _integers_before_arrays(index)
+        if selects_first:  # PyTorch's order of dims; see _integers_before_arrays
+            return ops.GetItem.apply(ops.GetItem.apply(self, index=selects_first[0]), index=selects_first[1])
+        return ops.GetItem.apply(self, index=index)
 
     def __setitem__(self, index, value) -> None:
         if self.requires_grad and is_grad_enabled():
@@ -486,7 +455,7 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return ops.Identity.apply(self)
+        return ops.Clone.apply(self)
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
         """Constant padding, PyTorch's order: (last_left, last_right, prev_left, prev_right, ...)."""
@@ -497,16 +466,24 @@ class Tensor:
 
 
 # ----- argument normalisation ---------------------------------------------------------------------
-def _axes(axis, ndim: int):
-    """None, or a sorted tuple of non-negative axes."""
+def _dim(dim: int, ndim: int, name: str) -> int:
+    """`dim` as a non-negative index among `ndim` dims; PyTorch's IndexError when out of range (a 0-d tensor
+    accepts 0 and -1, as one with a single dim)."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}: a dim must be an int, got {type(dim).__name__}")
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"{name}: dim {dim} is out of range for {ndim} dims (expected one in [{-size}, {size - 1}])")
+    return int(dim) % size
+
+
+def _axes(axis, ndim: int, name: str = "reduction"):
+    """None (every axis), or a sorted tuple of non-negative axes; on a 0-d tensor, dims 0 and -1 reduce
+    nothing, as in PyTorch."""
     if axis is None:
         return None
-    if isinstance(axis, int):
-        axis = (axis,)
-    for a in axis:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"reduction: axis {a} is out of range for a tensor with {ndim} dims")
-    return tuple(sorted(a % max(ndim, 1) for a in axis))
+    axes = {_dim(a, ndim, name) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
+    return () if ndim == 0 else tuple(sorted(axes))
 
 
 def _shape_arg(shape) -> tuple:
@@ -526,12 +503,35 @@ def _raw_index(index):
     return index
 
 
+def _integers_before_arrays(index) -> tuple | None:
+    """Split an index that mixes integers with index arrays into two steps, integers first, as PyTorch reads it.
+
+    NumPy counts an integer as one more index array, so in x[0, :, idx] the slice separates "two" arrays and
+    NumPy puts idx's dims first; PyTorch selects x[0] first and then indexes [:, idx], keeping the slice's
+    dim first. Returns (the selections, the rest), or None when the index has no such mix.
+    """
+    if not isinstance(index, tuple):
+        return None
+    is_int = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) or
+              (hasattr(i, "ndim") and i.ndim == 0 and i.dtype.kind in "iu") for i in index]
+    is_array = [hasattr(i, "ndim") and not integer for i, integer in zip(index, is_int)]
+    if not (any(is_int) and any(is_array)):
+        return None
+    selections = tuple(slice(None) if array else (int(i) if integer else i)
+                       for i, integer, array in zip(index, is_int, is_array))
+    rest = tuple(i if array or i is Ellipsis else slice(None)
+                 for i, integer, array in zip(index, is_int, is_array) if not integer)
+    return selections, rest
+
+
 # ----- functions of several tensors ---------------------------------------------------------------
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    return ops.Concat.apply(*tensors, axis=axis % tensors[0].ndim)
+    if tensors[0].ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    return ops.Concat.apply(*tensors, axis=_dim(axis, tensors[0].ndim, "cat"))
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -541,12 +541,13 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    axis = axis % (tensors[0].ndim + 1)
+    axis = _dim(axis, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
 
 
 def split(tensor: Tensor, split_size_or_sections, axis: int = 0) -> list:
     """Pieces of `split_size` along `axis` (the last may be smaller), or pieces of the given sizes."""
+    axis = _dim(axis, tensor.ndim, "split")
     length = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -556,7 +557,7 @@ def split(tensor: Tensor, split_size_or_sections, axis: int = 0) -> list:
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, but axis {axis} has length {length}")
     pieces, start = [], 0
-    prefix = (slice(None),) * (axis % tensor.ndim)
+    prefix = (slice(None),) * axis
     for size in sizes:
         pieces.append(tensor[prefix + (slice(start, start + size),)])
         start += size
@@ -569,7 +570,8 @@ def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -
     if not isinstance(ref, Tensor):
         raise TypeError("where: at least one of x and y must be a Tensor")
     cond = condition.data if isinstance(condition, Tensor) else condition
-    return ops.Where.apply(ref._lift(x), ref._lift(y), condition=cond)
+    dtype = result_type(*(v.data if isinstance(v, Tensor) else v for v in (x, y)))
+    return ops.Where.apply(ref._lift(x, dtype), ref._lift(y, dtype), condition=cond)
 
 
 def maximum(a: Tensor, b: "Tensor | float") -> Tensor:
@@ -581,13 +583,16 @@ def minimum(a: Tensor, b: "Tensor | float") -> Tensor:
 
 
 def pad_tensor(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
-    """Constant padding with PyTorch's `F.pad` order of widths (last dimension first)."""
+    """Constant padding with PyTorch's `F.pad` order of widths (last dimension first); a negative width crops."""
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected an even number of widths, at most 2 per dim of shape {x.shape}; got {pad}")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
-        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if any(w < 0 for pair in widths for w in pair):
+        if any(n + min(lo, 0) + min(hi, 0) < 0 for (lo, hi), n in zip(widths, x.shape)):
+            raise ValueError(f"pad: widths {tuple(pad)} crop more than the input's shape {x.shape}")
+        x = x[tuple(slice(-min(lo, 0), n - (-min(hi, 0))) for (lo, hi), n in zip(widths, x.shape))]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     return ops.Pad.apply(x, widths=tuple(widths), value=value)
 
-
-from . import ops  # noqa: E402  (ops subclass Function, defined above)

@@ -12,8 +12,9 @@ from itertools import product
 
 import numpy as np
 
+from ..autograd import Function
 from ..backend import get_array_module, scatter_add
-from ..tensor import Function, Tensor
+from ..tensor import Tensor
 from .conv import check_image_input
 from .im2col import offset_slices, output_size, pad_image, pair
 from .module import Module
@@ -54,7 +55,8 @@ class MaxPool(Function):
         xp = get_array_module(x)
         self.geometry = kernel, stride, padding, dilation
         self.input_shape = x.shape
-        slabs = _slabs(pad_image(x, padding, value=-np.inf), kernel, stride, dilation,
+        lowest = -np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
+        slabs = _slabs(pad_image(x, padding, value=lowest), kernel, stride, dilation,
                        _out_hw(x.shape, kernel, stride, padding, dilation))
         out = next(slabs).copy()
         self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset

@@ -7,25 +7,23 @@ import math
 import typing
 from collections.abc import Sequence
 
-import models
-
+from .. import registry
 from ..nn import Module
 from ..optim import SGD, Adam, AdamW, Optimizer
 from .datasets import DataSplits
 
-MODEL_NAMES = tuple(models.MODELS)
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 THREE_CHANNEL_MODELS = ("resnet18", "mlpmixer")  # their first layer takes RGB images
 
 
 def default_model_config(name: str) -> str:
-    """The packaged settings of a course model: models/configs/<name>.json."""
-    return str(models.CONFIG_DIR / f"{name}.json")
+    """The JSON file of a registered model's default settings (the course's: models/configs/<name>.json)."""
+    return str(registry.model_entry(name).default_config)
 
 
 def has_visualization(name: str) -> bool:
     """Whether the model class can draw its own weights (`visualize(logdir)`)."""
-    return hasattr(models.MODELS[name], "visualize")
+    return hasattr(registry.model_entry(name).cls, "visualize")
 
 
 # Constructor keywords the data fixes, whatever the model's settings say.
@@ -35,20 +33,22 @@ SIZES_FROM_DATA = {"num_classes": lambda data: data.num_classes,
 
 
 def _parameters(name: str) -> dict[str, inspect.Parameter]:
-    return {key: p for key, p in inspect.signature(models.MODELS[name].__init__).parameters.items() if key != "self"}
+    """The constructor's parameters of model `name`, by keyword."""
+    parameters = inspect.signature(registry.model_entry(name).cls.__init__).parameters
+    return {key: p for key, p in parameters.items() if key != "self"}
 
 
 def model_settings(config: dict, data: DataSplits) -> dict:
     """The model's constructor keywords from config['model_config'], with the sizes the data fixes set from it:
     the number of classes, the MLP's input size (channels x height x width) and the MLP-Mixer's image size."""
-    settings = models.load_config(config["model"], config["model_config"])
+    settings = registry.load_config(config["model"], config["model_config"])
     accepted = _parameters(config["model"])
     settings.update({key: size(data) for key, size in SIZES_FROM_DATA.items() if key in accepted})
     return settings
 
 
 def build_model(config: dict, data: DataSplits) -> Module:
-    return models.build_model(config["model"], model_settings(config, data))
+    return registry.build_model(config["model"], model_settings(config, data))
 
 
 def build_optimizer(config: dict, parameters: list) -> Optimizer:
@@ -79,7 +79,7 @@ def read_model_config(name: str, path: str) -> dict:
     if not isinstance(settings, dict):
         raise ValueError(f"{path}: expected a JSON object of the model's settings, got {json.dumps(settings)}")
     accepted = _parameters(name)
-    hints = typing.get_type_hints(models.MODELS[name].__init__)
+    hints = typing.get_type_hints(registry.model_entry(name).cls.__init__)
     for key, value in settings.items():
         if key not in accepted:
             raise ValueError(f"{path}: unknown key {key!r}; --model {name} takes {list(accepted)}")
