@@ -103,9 +103,11 @@ def test_results_json_schema_and_plots(tiny_cifar, tmp_path):
 
 def test_a_runs_trained_weights_load_in_one_call(tiny_cifar, tmp_path):
     import models
-    results = main(tiny_run(tiny_cifar, tmp_path / "run", "--epochs", "1"))
-    model = models.build_model(results["config"]["model"], results["config"]["model_settings"])
-    model.load_state_dict(tg.load(tmp_path / "run" / "checkpoint.npz")["model"])  # the README's call
+    from tinygrad_ift.files import read_json
+    main(tiny_run(tiny_cifar, tmp_path / "run", "--epochs", "1"))
+    config = read_json(tmp_path / "run" / "results.json")["config"]  # the README's lines
+    model = models.build_model(config["model"], config["model_settings"])
+    model.load_state_dict(tg.load(tmp_path / "run" / "checkpoint.npz")["model"])
     trained = tg.load(tmp_path / "run" / "checkpoint.npz")["model"]
     for name, tensor in model.state_dict().items():
         np.testing.assert_array_equal(tensor.numpy(), trained[name], err_msg=name)
