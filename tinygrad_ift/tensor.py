@@ -214,6 +214,15 @@ class Tensor:
     def long(self) -> "Tensor":
         return self.to(dtype=np.int64)
 
+    def int(self) -> "Tensor":
+        return self.to(dtype=np.int32)
+
+    def half(self) -> "Tensor":
+        return self.to(dtype=np.float16)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtype=np.bool_)
+
     def numpy(self) -> np.ndarray:
         """The data as a host NumPy array (a copy when it lives on the GPU)."""
         return backend.to_numpy(self.data)
@@ -293,6 +302,76 @@ class Tensor:
         return ops.PowScalar.apply(self._lift(self, dtype), exponent=exponent)
 
     def __rpow__(self, base): return self._binary(ops.Pow, base, reflected=True)
+    def __floordiv__(self, other): return self._binary(ops.FloorDivide, other)
+    def __rfloordiv__(self, other): return self._binary(ops.FloorDivide, other, reflected=True)
+    def __mod__(self, other): return self._binary(ops.Remainder, other)
+    def __rmod__(self, other): return self._binary(ops.Remainder, other, reflected=True)
+
+    # the method forms PyTorch code calls
+    def add(self, other, alpha: float = 1) -> "Tensor": return self + (other if alpha == 1 else other * alpha)
+    def sub(self, other, alpha: float = 1) -> "Tensor": return self - (other if alpha == 1 else other * alpha)
+    def mul(self, other) -> "Tensor": return self * other
+    def pow(self, exponent) -> "Tensor": return self ** exponent
+    def neg(self) -> "Tensor": return -self
+    def matmul(self, other) -> "Tensor": return self @ other
+    def remainder(self, other) -> "Tensor": return self % other
+    def fmod(self, other) -> "Tensor": return self._binary(ops.Fmod, other)
+    def copysign(self, other) -> "Tensor": return self._binary(ops.Copysign, other, floating=True)
+    def logaddexp(self, other) -> "Tensor": return self._binary(ops.LogAddExp, other, floating=True)
+
+    def div(self, other, rounding_mode: str | None = None) -> "Tensor":
+        """True division, or rounded to an integer toward -inf ("floor") or toward 0 ("trunc")."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode != "trunc":
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        dtype = self._dtype_with(other)
+        if dtype.kind == "f":
+            return (self / other).trunc()
+        return (self.double() / other).trunc().to(dtype=dtype)  # float64 holds every int32 quotient exactly
+
+    divide, true_divide, multiply, subtract = div, __truediv__, mul, sub
+
+    def lerp(self, end: "Tensor", weight: "Tensor | float") -> "Tensor":
+        """self + weight (end - self)."""
+        dtype = result_type(self.data, end.data if isinstance(end, Tensor) else end,
+                            weight.data if isinstance(weight, Tensor) else weight)
+        return ops.Lerp.apply(self._lift(self, dtype), self._lift(end, dtype), self._lift(weight, dtype))
+
+    # logical and bitwise operators: integer and boolean tensors, no gradient
+    def _bitwise(self, other, name: str) -> "Tensor":
+        operands = (self,) if other is None else (self, other)
+        for t in operands:
+            kind = t.dtype.kind if isinstance(t, Tensor) else ("b" if isinstance(t, bool) else "i")
+            if kind not in "biu" or isinstance(t, float):
+                raise TypeError(f"{name}: needs integer or boolean tensors, got dtypes "
+                                f"{[getattr(o, 'dtype', type(o).__name__) for o in operands]}")
+        xp = backend.get_array_module(self.data)
+        fn = getattr(xp, name)
+        if other is None:
+            return Tensor._wrap(fn(self.data), self._device)
+        dtype = self._dtype_with(other)
+        return Tensor._wrap(fn(self._lift(self, dtype).data, self._lift(other, dtype).data), self._device)
+
+    def __and__(self, other): return self._bitwise(other, "bitwise_and")
+    def __or__(self, other): return self._bitwise(other, "bitwise_or")
+    def __xor__(self, other): return self._bitwise(other, "bitwise_xor")
+    def __lshift__(self, other): return self._bitwise(other, "left_shift")
+    def __rshift__(self, other): return self._bitwise(other, "right_shift")
+    def __invert__(self): return self._bitwise(None, "invert")
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not = __and__, __or__, __xor__, __invert__
+
+    def _logical(self, other, fn) -> "Tensor":
+        args = (self.data,) if other is None else (self.data, other.data if isinstance(other, Tensor) else other)
+        return Tensor._wrap(fn(*args), self._device)
+
+    def logical_and(self, other): return self._logical(other, backend.get_array_module(self.data).logical_and)
+    def logical_or(self, other): return self._logical(other, backend.get_array_module(self.data).logical_or)
+    def logical_xor(self, other): return self._logical(other, backend.get_array_module(self.data).logical_xor)
+    def logical_not(self): return self._logical(None, backend.get_array_module(self.data).logical_not)
 
     def __iadd__(self, other):
         raise RuntimeError("in-place +=: use `t = t + x`, or update `t.data` inside no_grad()")
@@ -321,6 +400,39 @@ class Tensor:
     def sigmoid(self) -> "Tensor": return ops.SigmoidFunction.apply(self._floating())
     def tanh(self) -> "Tensor": return ops.TanhFunction.apply(self._floating())
     def square(self) -> "Tensor": return ops.PowScalar.apply(self, exponent=2)
+    def sin(self) -> "Tensor": return ops.Sin.apply(self._floating())
+    def cos(self) -> "Tensor": return ops.Cos.apply(self._floating())
+    def tan(self) -> "Tensor": return ops.Tan.apply(self._floating())
+    def asin(self) -> "Tensor": return ops.Asin.apply(self._floating())
+    def acos(self) -> "Tensor": return ops.Acos.apply(self._floating())
+    def atan(self) -> "Tensor": return ops.Atan.apply(self._floating())
+    def sinh(self) -> "Tensor": return ops.Sinh.apply(self._floating())
+    def cosh(self) -> "Tensor": return ops.Cosh.apply(self._floating())
+    def erf(self) -> "Tensor": return ops.Erf.apply(self._floating())
+    def exp2(self) -> "Tensor": return ops.Exp2.apply(self._floating())
+    def log2(self) -> "Tensor": return ops.Log2.apply(self._floating())
+    def log10(self) -> "Tensor": return ops.Log10.apply(self._floating())
+    def rsqrt(self) -> "Tensor": return ops.Rsqrt.apply(self._floating())
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def _rounded(self, mode: str) -> "Tensor":
+        """floor/ceil/round/trunc leave integers as they are (a copy), as PyTorch does."""
+        if self.dtype.kind in "biu" and mode != "sign":
+            return self.clone()
+        return ops.Rounding.apply(self, mode=mode)
+
+    def floor(self) -> "Tensor": return self._rounded("floor")
+    def ceil(self) -> "Tensor": return self._rounded("ceil")
+    def round(self) -> "Tensor": return self._rounded("round")
+    def trunc(self) -> "Tensor": return self._rounded("trunc")
+    def sign(self) -> "Tensor": return self._rounded("sign")
+
+    # tests for special values: boolean, no gradient
+    def isnan(self) -> "Tensor": return Tensor._wrap(backend.get_array_module(self.data).isnan(self.data), self._device)
+    def isinf(self) -> "Tensor": return Tensor._wrap(backend.get_array_module(self.data).isinf(self.data), self._device)
+
+    def isfinite(self) -> "Tensor":
+        return Tensor._wrap(backend.get_array_module(self.data).isfinite(self.data), self._device)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         if approximate not in ("none", "tanh"):
