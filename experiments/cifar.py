@@ -137,7 +137,7 @@ def _trainer_config(settings: dict, run_dir: Path, device: str, data_dir: str | 
             "optimizer": settings["optimizer"], "lr": settings["lr"], "weight_decay": settings["weight_decay"],
             "momentum": settings["momentum"], "seed": settings["seed"], "batch_size": settings["batch_size"],
             "epochs": settings["epochs"], "subset": settings["subset"], "device": device, "logdir": str(run_dir),
-            "data_dir": data_dir, "resume": True, "print_every": 0,
+            "data_dir": data_dir, "resume": True, "overwrite": False, "print_every": 0,
             "visualize": has_visualization(settings["model"])}
 
 
