@@ -275,7 +275,7 @@ def test_an_earlier_run_is_kept_unless_resume_or_overwrite_says_otherwise(tiny_c
     with pytest.raises(SystemExit) as exit_info:  # --overwrite deletes the earlier run before training
         main(tiny_run(tiny_cifar, logdir, "--overwrite", "--epochs", "1"))
     assert exit_info.value.code == 130
-    assert sorted(p.name for p in logdir.iterdir()) == ["model.json"] or not list(logdir.iterdir())
+    assert not list(logdir.iterdir())
     monkeypatch.undo()
     assert len(main(tiny_run(tiny_cifar, logdir, "--epochs", "1"))["train_losses"]) == 1
     (logdir / "checkpoint.npz").unlink()
