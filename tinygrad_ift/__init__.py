@@ -15,7 +15,7 @@ from .tensor import Tensor, ValuesIndices, cat, maximum, meshgrid, minimum, spli
 from .tensor import pad_tensor as pad
 from .serialization import load, save
 from . import nn, optim  # noqa: E402  (they build on everything above)
-from .fast import cpu  # noqa: E402,F401  (the fast paths register themselves against nn, ops and optim)
+from .fast import cpu, cuda  # noqa: E402,F401  (the fast paths register themselves against nn, ops and optim)
 
 float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
 float16, uint8, int8, int16 = np.float16, np.uint8, np.int8, np.int16
