@@ -20,10 +20,10 @@ from .grad_mode import is_grad_enabled
 class Function:
     """One node of the graph: `forward` on arrays, `backward` from output grad to input grads.
 
-    A recorded node keeps, as `parents`, what the gradient flows on to, one per input: the input's own node
-    (the Function that made it), the input itself if it is a leaf that requires grad, or None. It keeps its
-    output only by a weak reference, and its inputs' arrays not at all: an intermediate array that no
-    backward needs (BatchNorm's output, read by the ReLU after it) is freed as soon as the code drops it.
+    A recorded node keeps, as `parents`, where the gradient flows on to, one per input: the node (Function)
+    that made the input, or the input itself if it is a leaf. It keeps its output only by a weak reference, and
+    the arrays of intermediate tensors not at all: one that no backward needs (BatchNorm's output, read by the
+    ReLU after it) is freed as soon as the code drops it.
     """
 
     __slots__ = ("parents", "output", "output_shape", "output_dtype", "__dict__")
@@ -59,7 +59,7 @@ class Function:
         requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
         result = type(inputs[0])._wrap(out, device, requires_grad)
         if requires_grad:
-            ctx.parents = tuple(t._ctx if t._ctx is not None else (t if t.requires_grad else None) for t in inputs)
+            ctx.parents = tuple(t if t._ctx is None else t._ctx for t in inputs)
             ctx.output, ctx.output_shape, ctx.output_dtype = weakref.ref(result), out.shape, out.dtype
             result._ctx = ctx
         return result
@@ -106,7 +106,7 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)
             for parent, pg in zip(node.parents, parent_grads):
-                if pg is None or parent is None or not parent.requires_grad:
+                if pg is None or not parent.requires_grad:
                     continue
                 shape, dtype = ((parent.output_shape, parent.output_dtype) if isinstance(parent, Function)
                                 else (parent.shape, parent.dtype))
@@ -143,8 +143,8 @@ def topological_order(start: Any) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        for parent in getattr(node, "parents", None) or ():
-            if parent is not None and id(parent) not in visited:
+        for parent in node.parents if isinstance(node, Function) else ():
+            if parent.requires_grad and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
