@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from tinygrad_ift.data.download import DataUnavailableError
-from tinygrad_ift.training.cli import device_type, positive_int
+from tinygrad_ift.training.cli import device_type, existing_path, positive_int
 
 from .catalog import EXPERIMENTS, PROFILE_NAMES
 from .launch import LAUNCHERS, RunsFailedError, SlurmOptions, run_local, run_submitit
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--device", type=device_type, default="cpu", metavar="{cpu,cuda,cuda:N}",
                      help="with --jobs N and 'cuda', the workers spread over the visible GPUs")
-    run.add_argument("--data_dir", default=None,
+    run.add_argument("--data_dir", type=existing_path, default=None,
                      help="dataset folder (default: $TINYGRAD_IFT_DATA, ../shared/data, else downloaded)")
     run.add_argument("--jobs", type=positive_int, default=1, help="runs at a time (default: %(default)s)")
     run.add_argument("--launcher", choices=LAUNCHERS, default="local",

@@ -156,10 +156,14 @@ def test_list_counts_finished_runs(smoke_store, capsys):
     assert "3/3 runs finished" in capsys.readouterr().out
 
 
-def test_unknown_experiment_is_an_argparse_error(capsys):
+@pytest.mark.parametrize("flags, named", [(["run", "no_such_experiment"], "python -m experiments list"),
+                                          (["run", "bayesnet", "--jobs", "0"], "--jobs"),
+                                          (["run", "bayesnet", "--data_dir", "/no/such/folder"], "--data_dir"),
+                                          (["run", "bayesnet", "--profile", "huge"], "--profile")])
+def test_bad_arguments_are_argparse_errors(flags, named, capsys):
     with pytest.raises(SystemExit) as stop:
-        cli.main(["run", "no_such_experiment"])
-    assert stop.value.code == 2 and "python -m experiments list" in capsys.readouterr().err
+        cli.main(flags)
+    assert stop.value.code == 2 and named in capsys.readouterr().err
 
 
 # ----- launchers -------------------------------------------------------------------------------------------
