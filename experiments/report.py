@@ -30,7 +30,7 @@ def profile_note(profile: str) -> str:
             "on all 45k training images for CIFAR-10).")
 
 
-def write_report(results_dir: Path, profile: str, names: list[str] | None = None, notes: str = "") -> Path:
+def write_report(results_dir: Path, profile: str, names: list[str] | None = None) -> Path:
     """Write <results_dir>/REPORT.md (figures under <results_dir>/figures/) from the finished runs."""
     results_dir = Path(results_dir)
     sections, published = [], []
@@ -48,7 +48,6 @@ def write_report(results_dir: Path, profile: str, names: list[str] | None = None
         profile_note(profile),
         "## Published course figures beside ours\n\n" + table(["experiment", "published", f"ours ({profile})"],
                                                               published),
-        *([notes] if notes else []),
         *sections])
     path = results_dir / REPORT_FILE
     with atomic_open(path, "w") as f:
