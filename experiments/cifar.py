@@ -174,14 +174,14 @@ def execute_cifar(settings: dict, run_dir: Path, device: str, data_dir: str | No
     trainer.resume()
     results = trainer.fit()
     results["seconds_per_epoch"] = float(np.mean(results["epoch_times"]))
-    if Device(device).type == "cpu":
-        results["step_peak_bytes"] = one_step_peak_bytes(trainer)
     if settings["jpeg_test_quality"]:
         test_indices = np.asarray(data.test_loader.dataset.indices)
         x = jpeg_round_trip(arrays["x_test"][test_indices], settings["jpeg_test_quality"])
         loader = DataLoader(ArrayDataset(x, arrays["y_test"][test_indices]), batch_size=settings["batch_size"],
                             transform=eval_transform(SPECS["cifar10"]), device=device)
         results["jpeg_test_loss"], results["jpeg_test_acc"] = trainer.evaluate(loader, "JPEG test")
+    if Device(device).type == "cpu":  # last: the measured step changes the weights (the checkpoint is written)
+        results["step_peak_bytes"] = one_step_peak_bytes(trainer)
     return results
 
 
