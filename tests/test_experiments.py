@@ -195,3 +195,12 @@ def test_a_preempted_job_is_requeued_with_the_same_run(tmp_path):
     requeued = job.checkpoint(str(tmp_path), "cpu", None)
     assert isinstance(requeued, submitit.helpers.DelayedSubmission)
     assert requeued.args == (str(tmp_path), "cpu", None) and requeued.function is job
+
+
+def test_jpeg_test_pass_scores_the_trained_model(tmp_path, monkeypatch):
+    from experiments import cifar
+    monkeypatch.setattr(cifar, "jpeg_round_trip", lambda images, quality: images)  # an identity "JPEG"
+    run_dir = prepare(Run("t", "mlp", cifar_run("smoke", "mlp", jpeg_test_quality=75)), tmp_path)
+    result = launch.execute(run_dir, "cpu", None)
+    assert result["jpeg_test_loss"] == result["test_loss"] and result["jpeg_test_acc"] == result["test_acc"]
+    assert result["step_peak_bytes"] > 0
