@@ -20,13 +20,13 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    if not (config.getoption("--cupy-standin") or os.environ.get(STANDIN_ENV) == "1"):
-        return
-    if "tinygrad_ift" in sys.modules or "cupy" in sys.modules:
-        raise pytest.UsageError("--cupy-standin: tinygrad_ift or cupy was imported before the switch")
-    os.environ[STANDIN_ENV] = "1"
-    sys.path.insert(0, STANDIN_DIR)  # `import cupy` now finds the stand-in, here and in subprocesses:
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (STANDIN_DIR, os.environ.get("PYTHONPATH")) if p)
+    if config.getoption("--cupy-standin") or os.environ.get(STANDIN_ENV) == "1":
+        if "tinygrad_ift" in sys.modules or "cupy" in sys.modules:
+            raise pytest.UsageError("--cupy-standin: tinygrad_ift or cupy was imported before the switch")
+        os.environ[STANDIN_ENV] = "1"
+        sys.path.insert(0, STANDIN_DIR)  # `import cupy` now finds the stand-in, here and in subprocesses:
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (STANDIN_DIR, os.environ.get("PYTHONPATH")) if p)
+    import models  # noqa: F401  (registers the course models; an installed checkout finds them by its entry point)
 
 
 def standin_active() -> bool:

@@ -8,6 +8,7 @@ and the BatchNorm buffers are compared for one batch in train mode, and again in
 from __future__ import annotations
 
 import json
+from importlib.metadata import EntryPoint
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ import models
 import tinygrad_ift as tg
 import tinygrad_ift.nn.functional as F
 from models import MLP, BasicBlock, Linear, MixerBlock, Mlp, MLPMixer, PatchEmbed, ResNet18
-from tinygrad_ift import nn
+from tinygrad_ift import nn, registry
 
 
 # ----- PyTorch references, with the same names as ours --------------------------------------------------
@@ -398,3 +399,17 @@ def test_visualisation_helpers_tile_and_scale():
     assert mosaic.shape == (2 * 3 + 1, 3 * 3 + 2, 3)
     np.testing.assert_array_equal(mosaic[4:7, 4:7], unit[4])
     assert (mosaic[3] == 1.0).all()
+
+
+def test_registry_loads_model_packages_from_entry_points(monkeypatch, tmp_path):
+    """A package declared under the entry-point group is imported on the first look-up and registers itself."""
+    (tmp_path / "extra_models.py").write_text(
+        "from tinygrad_ift import nn\nfrom tinygrad_ift.registry import register_model\n"
+        "register_model('tiny', nn.Identity, __file__)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_registry", {})
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    point = EntryPoint(name="extra", value="extra_models", group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [point] if group == registry.ENTRY_POINT_GROUP else [])
+    assert registry.model_names() == ("tiny",)
+    assert registry.model_entry("tiny").cls is nn.Identity

@@ -127,43 +127,6 @@ def gradcheck_module(module: nn.Module, x: np.ndarray, atol=1e-6, rtol=1e-4):
     assert tg.gradcheck(lambda xi, *ps: module(xi), inputs, atol=atol, rtol=rtol)
 
 
-@SETTINGS
-@given(n=st.integers(1, 2), c=st.integers(1, 3), out_c=st.integers(1, 3), size=st.integers(3, 6),
-       k=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1), dilation=st.integers(1, 2),
-       bias=st.booleans())
-def test_conv2d_gradcheck(n, c, out_c, size, k, stride, padding, dilation, bias):
-    if size + 2 * padding < dilation * (k - 1) + 1:
-        return
-    tg.manual_seed(0)
-    gradcheck_module(nn.Conv2d(c, out_c, k, stride, padding, dilation, bias=bias),
-                     np.random.default_rng(0).standard_normal((n, c, size, size)))
-
-
-@SETTINGS
-@given(n=st.integers(1, 2), c=st.integers(1, 2), size=st.integers(2, 6), k=st.integers(1, 3),
-       stride=st.integers(1, 3), padding=st.integers(0, 1), dilation=st.integers(1, 2),
-       kind=st.sampled_from(["max", "avg", "avg_exclude"]))
-def test_pool_gradcheck(n, c, size, k, stride, padding, dilation, kind):
-    if 2 * padding > k or size + 2 * padding < dilation * (k - 1) + 1:
-        return
-    if kind == "max":
-        module = nn.MaxPool2d(k, stride, padding, dilation)
-    else:
-        if size + 2 * padding < k:
-            return
-        module = nn.AvgPool2d(k, stride, padding, count_include_pad=(kind == "avg"))
-    x = np.random.default_rng(0).permutation(n * c * size * size).reshape(n, c, size, size) * 0.1  # no ties
-    gradcheck_module(module, x)
-
-
-@SETTINGS
-@given(size=st.integers(1, 7), out=st.integers(1, 5), kind=st.sampled_from(["max", "avg"]))
-def test_adaptive_pool_gradcheck(size, out, kind):
-    module = nn.AdaptiveMaxPool2d(out) if kind == "max" else nn.AdaptiveAvgPool2d(out)
-    x = np.random.default_rng(0).permutation(2 * size * size).reshape(1, 2, size, size) * 0.1
-    gradcheck_module(module, x)
-
-
 @pytest.mark.parametrize("make,shape", [
     (lambda: nn.Linear(4, 3), (2, 4)),
     (lambda: nn.BatchNorm1d(3), (5, 3)),

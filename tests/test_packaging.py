@@ -1,4 +1,6 @@
-"""The library never imports torch, and imports cleanly without CuPy (torch is a test oracle only)."""
+"""The library never imports torch or the course models, and imports cleanly without CuPy (torch is a test
+oracle only; the models register themselves)."""
+import configparser
 import pkgutil
 import subprocess
 import sys
@@ -27,3 +29,41 @@ def test_library_imports_with_torch_and_cupy_blocked():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_library_does_not_import_the_models_package():
+    """Every tinygrad_ift module imports without pulling in the top-level `models` package."""
+    names = [name for name in _library_modules() if name.startswith("tinygrad_ift")]
+    code = (f"import importlib, sys\nfor name in {names!r}:\n    importlib.import_module(name)\n"
+            "print('models' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_entry_point_registers_the_course_models():
+    """setup.cfg's entry point names a package that, imported in a fresh interpreter, registers the models."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    _, package = config["options.entry_points"]["tinygrad_ift.models"].strip().split("=")
+    code = (f"import importlib\nfrom tinygrad_ift import registry\nimportlib.import_module({package.strip()!r})\n"
+            "print(sorted(registry._registry))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['mlp', 'mlpmixer', 'resnet18']"
+
+
+def test_function_classes_do_not_share_names_with_modules():
+    """`nn.ReLU` is the layer; the op behind it has its own name (ReLUFunction), so each name means one thing."""
+    import importlib
+    import inspect
+
+    import tinygrad_ift as tg
+    classes = set()
+    for name in _library_modules():
+        if name.startswith("tinygrad_ift"):
+            classes.update(cls for _, cls in inspect.getmembers(importlib.import_module(name), inspect.isclass))
+    functions = {cls.__name__ for cls in classes if issubclass(cls, tg.Function)}
+    modules = {cls.__name__ for cls in classes if issubclass(cls, tg.nn.Module)}
+    assert functions and modules
+    assert not functions & modules

@@ -2,10 +2,8 @@
 
 A NumPy op on an array larger than the CPU's cache streams the whole array from memory, and a chain of
 such ops streams it once per op. Running the whole chain on one slice of the batch before moving to the
-next keeps the slice in cache between the ops. On this project's 2-core AMD EPYC VM (512 KB of L2 per core,
-32 MB of L3), 1 MB slices made a BatchNorm2d + ReLU step 5-15% faster than 256 KB ones at every ResNet18
-CIFAR shape on one thread, and 35% faster than whole-array ops at 128 x 64 x 32 x 32 (32 MB, more than the
-L3). The slices are also what the cores share out (see set_num_threads). A CuPy array is done in one slice,
+next keeps the slice in cache between the ops (the README's Benchmarks section gives the measured effect of
+the slice size). The slices are also what the cores share out (see set_num_threads). A CuPy array is done in one slice,
 because a kernel launch per slice would cost more than it saves.
 """
 from __future__ import annotations
@@ -19,7 +17,7 @@ import numpy as np
 from .backend import get_array_module
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 
-BLOCK_BYTES = 2 ** 20  # measured best with 512 KB and 2 MB close behind; 256 KB was the best on the Xeon
+BLOCK_BYTES = 2 ** 20  # chosen by benchmarks.bench_batchnorm (see the README)
 SLICES_PER_THREAD = 2  # below this many slices per thread, handing work to a thread costs more than it saves
 
 
@@ -56,9 +54,8 @@ _threads: ThreadPoolExecutor | None = None
 def set_num_threads(count: int) -> None:
     """How many threads the sliced CPU passes (BatchNorm, ReLU) use, as torch.set_num_threads.
 
-    The default is one per core (at most 8). On this project's 2-core AMD EPYC VM, two threads made a
-    BatchNorm2d + ReLU step 0-30% faster than one with 1 MB slices, but 6-18% slower with 256 KB ones:
-    each hand-over between threads costs about 0.1 ms there, and einsum holds the GIL.
+    The default is one per core (at most 8). Each hand-over of work to a thread has a fixed cost, and
+    einsum holds the GIL, so small slices gain little from more threads.
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {count!r}")

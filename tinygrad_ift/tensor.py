@@ -1,17 +1,17 @@
-"""The Tensor, the Function that made it, and the reverse-mode engine.
+"""The Tensor: an array that records the operations applied to it.
 
 A Tensor wraps a NumPy or CuPy array. Every differentiable operation is a
-`Function` (see ops.py): its `forward` maps arrays to an array and saves what its
-`backward` needs; `backward` maps the output's gradient to one gradient per
-input. `Tensor.backward` walks the recorded graph in reverse topological order.
+`Function` (autograd.py) implemented in the ops package; `Tensor.backward` hands
+the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend, ops
+from .autograd import Function
 from .backend import Device
 from .grad_mode import is_grad_enabled
 
@@ -22,77 +22,24 @@ def _normalise_dtype(dtype: Any):
     return None if dtype is None else np.dtype(getattr(dtype, "np", dtype))
 
 
-class Function:
-    """One node of the graph: `forward` on arrays, `backward` from output grad to input grads."""
+class RemovableHandle:
+    """What register_hook returns: `remove()` unregisters the hook."""
 
-    __slots__ = ("parents", "__dict__")
+    _next_id = 0
 
-    def forward(self, *arrays: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    def __init__(self, hooks: dict, hook: Callable) -> None:
+        RemovableHandle._next_id += 1
+        self._hooks, self.id = hooks, RemovableHandle._next_id
+        hooks[self.id] = hook
 
-    def backward(self, grad: Any) -> Any:
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        device = inputs[0].device
-        for t in inputs:
-            if t._device is not device and t._device != device:
-                raise RuntimeError(
-                    f"{cls.__name__.lower()}: tensors are on different devices, {device} and {t.device}; "
-                    "move them to one device with .to(device)")
-        ctx = cls()
-        try:
-            if device.is_cuda:
-                with backend.on_device(device):
-                    out = ctx.forward(*[t.data for t in inputs], **kwargs)
-            else:
-                out = ctx.forward(*[t.data for t in inputs], **kwargs)
-        except ValueError as err:
-            shapes = ", ".join(str(t.shape) for t in inputs)
-            raise ValueError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {err}") from None
-        if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
-            out = np.asarray(out)
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
-        result = Tensor._wrap(out, device, requires_grad)
-        if requires_grad:
-            ctx.parents = inputs
-            result._ctx = ctx
-        return result
-
-
-class _FreedGraph(Function):
-    """Stands in for a node whose saved arrays were released by an earlier backward()."""
-
-    parents = ()
-
-    def backward(self, grad):
-        raise RuntimeError(
-            "backward: trying to backward through the graph a second time; its saved arrays were "
-            "released by the first backward(). Pass retain_graph=True to the first call to keep them.")
-
-
-_FREED = _FreedGraph()
-
-
-def unbroadcast(grad: Any, shape: tuple) -> Any:
-    """Sum a gradient over the dimensions that broadcasting added or stretched, back to `shape`."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
 
 
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for gradients."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_device", "_retain_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -116,6 +63,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain_grad = False
+        self._hooks: dict | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -129,6 +77,7 @@ class Tensor:
         t.grad = None
         t._ctx = None
         t._retain_grad = False
+        t._hooks = None
         t.requires_grad = requires_grad
         return t
 
@@ -188,6 +137,33 @@ class Tensor:
         self._retain_grad = True
         return self
 
+    def register_hook(self, hook: "Callable[[Tensor], Tensor | None]") -> "RemovableHandle":
+        """Call `hook(grad)` each time backward() computes this tensor's gradient, as in PyTorch.
+
+        The hook sees the whole gradient (summed over every use) before it reaches `.grad` or flows on to
+        this tensor's inputs; a returned Tensor replaces it. `handle.remove()` takes the hook off again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: cannot register a hook on a tensor that does not require grad "
+                               f"(shape {self.shape}, dtype {self.dtype})")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable taking the gradient, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def _run_hooks(self, grad: Any) -> Any:
+        """The gradient array after every registered hook has seen (and maybe replaced) it."""
+        for hook in list(self._hooks.values()):
+            replaced = hook(Tensor._wrap(grad, self._device))
+            if replaced is not None:
+                replaced = replaced.data if isinstance(replaced, Tensor) else replaced
+                if replaced.shape != grad.shape:
+                    raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape}, "
+                                     f"expected the tensor's shape {grad.shape}")
+                grad = replaced
+        return grad
+
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
         return Tensor._wrap(self.data, self._device)
@@ -211,54 +187,7 @@ class Tensor:
             if grad_data.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {grad_data.shape}, expected the "
                                  f"output's shape {self.shape}")
-        grads = {id(self): grad_data}
-        with backend.on_device(self._device):
-            for node in self._topological_order():
-                g = grads.pop(id(node), None)
-                if g is None:
-                    continue
-                if node._ctx is None or node._retain_grad:
-                    if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
-                        g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
-                        node.grad = Tensor._wrap(g, node._device)
-                    else:
-                        node.grad.data = node.grad.data + g
-                ctx = node._ctx
-                if ctx is None:
-                    continue
-                parent_grads = ctx.backward(g)
-                if not isinstance(parent_grads, tuple):
-                    parent_grads = (parent_grads,)
-                for parent, pg in zip(ctx.parents, parent_grads):
-                    if pg is None or not parent.requires_grad:
-                        continue
-                    pg = unbroadcast(pg, parent.shape)
-                    if pg.dtype != parent.dtype:
-                        pg = pg.astype(parent.dtype)
-                    key = id(parent)
-                    grads[key] = pg if key not in grads else grads[key] + pg
-                if not retain_graph:
-                    node._ctx = _FREED
-
-    def _topological_order(self) -> list:
-        """Nodes from this output back to the leaves, each after every node that uses it (no recursion)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node._ctx is not None:
-                for parent in node._ctx.parents:
-                    if parent.requires_grad and id(parent) not in visited:
-                        stack.append((parent, False))
-        order.reverse()
-        return order
+        autograd.backward(self, grad_data, retain_graph)
 
     # ----- devices and conversion -------------------------------------------------------------
     def to(self, device: "str | Device | None" = None, dtype: Any = None) -> "Tensor":
@@ -364,15 +293,15 @@ class Tensor:
     def log(self) -> "Tensor": return ops.Log.apply(self)
     def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self)
     def abs(self) -> "Tensor": return ops.Abs.apply(self)
-    def relu(self) -> "Tensor": return ops.ReLU.apply(self)
-    def sigmoid(self) -> "Tensor": return ops.Sigmoid.apply(self)
-    def tanh(self) -> "Tensor": return ops.Tanh.apply(self)
+    def relu(self) -> "Tensor": return ops.ReLUFunction.apply(self)
+    def sigmoid(self) -> "Tensor": return ops.SigmoidFunction.apply(self)
+    def tanh(self) -> "Tensor": return ops.TanhFunction.apply(self)
     def square(self) -> "Tensor": return ops.PowScalar.apply(self, exponent=2)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return ops.GELU.apply(self, approximate=approximate)
+        return ops.GELUFunction.apply(self, approximate=approximate)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         return ops.Clip.apply(self, low=min, high=max)
@@ -409,10 +338,10 @@ class Tensor:
         return ops.LogSumExp.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        return ops.Softmax.apply(self, axis=axis)
+        return ops.SoftmaxFunction.apply(self, axis=axis)
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return ops.LogSoftmax.apply(self, axis=axis)
+        return ops.LogSoftmaxFunction.apply(self, axis=axis)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
         return self._index_reduce(backend.get_array_module(self.data).argmax, axis, keepdims)
@@ -486,7 +415,7 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return ops.Identity.apply(self)
+        return ops.Clone.apply(self)
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
         """Constant padding, PyTorch's order: (last_left, last_right, prev_left, prev_right, ...)."""
@@ -589,5 +518,3 @@ def pad_tensor(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     return ops.Pad.apply(x, widths=tuple(widths), value=value)
 
-
-from . import ops  # noqa: E402  (ops subclass Function, defined above)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import Function
 from ..backend import get_array_module
 from ..buffer_pool import POOL
-from ..tensor import Function, Tensor
+from ..tensor import Tensor
 from . import init
 from .im2col import col2im, im2col, output_size, pad_channels_last, pair
 from .module import Module, Parameter
 
-COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # NumPy: columns per chunk (measured best between 4 and 16 MiB)
+COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # NumPy: columns per chunk (chosen by benchmarks.bench_conv)
 GPU_COLUMN_CHUNK_BYTES = 2 ** 30  # CuPy: no cache to fit, only memory to spare
 
 

@@ -6,8 +6,9 @@ from typing import Sequence
 import numpy as np
 
 from .. import random as _random
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function, Tensor, pad_tensor
+from ..tensor import Tensor, pad_tensor
 from .conv import conv2d
 from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
@@ -17,7 +18,7 @@ __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "one_hot", "pad"]
 
 
-class Linear(Function):
+class LinearFunction(Function):
     """y = x W^T + b:  dx = g W,  dW = g^T x,  db = sum of g over the batch (leading dims flattened)."""
 
     def forward(self, x, weight, bias=None):
@@ -36,7 +37,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: expected {weight.shape[1]} features (the weight has shape {weight.shape}), "
                          f"got {input.shape[-1] if input.ndim else 0} in the last dim of input {input.shape}")
-    return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
+    return LinearFunction.apply(input, weight) if bias is None else LinearFunction.apply(input, weight, bias)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -69,7 +70,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     return pad_tensor(input, pad, value)
 
 
-class Dropout(Function):
+class DropoutFunction(Function):
     """Zero each element with probability p, scale the rest by 1/(1-p); the gradient uses the same mask."""
 
     def forward(self, x, p, generator):
@@ -89,7 +90,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input
     if p == 1.0:
         return input * 0.0
-    return Dropout.apply(input, p=p, generator=_random.generator(input.device))
+    return DropoutFunction.apply(input, p=p, generator=_random.generator(input.device))
 
 
 def _check_labels(name: str, input: Tensor, target) -> object:

@@ -8,9 +8,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from .. import backend
+from ..autograd import Function
 from ..backend import Device
 from ..grad_mode import is_grad_enabled
-from ..tensor import Function, Tensor
+from ..tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

@@ -5,8 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
+from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Function, Tensor
+from ..tensor import Tensor
 from ..buffer_pool import POOL
 from ..batch_blocks import batch_slices, per_position, run_on_slices
 from .module import Module, Parameter
@@ -133,7 +134,7 @@ def _accumulate(total, *blocks) -> None:
     """total += the product of the blocks (n, C, L), summed over n, and over l unless total is (C, L).
 
     einsum runs its inner loop along the output, so summing each short row of L (16 on a 4x4 map) is
-    about 2x slower than summing over n into a (C, L) total, whose L columns are added at the very end.
+    slower than summing over n into a (C, L) total, whose L columns are added at the very end.
     """
     subscripts = ",".join(["ncl"] * len(blocks)) + ("->cl" if total.shape[1] == blocks[0].shape[2] else "->c")
     total += get_array_module(total).einsum(subscripts, *blocks).reshape(total.shape)

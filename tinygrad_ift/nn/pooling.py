@@ -12,8 +12,9 @@ from itertools import product
 
 import numpy as np
 
+from ..autograd import Function
 from ..backend import get_array_module, scatter_add
-from ..tensor import Function, Tensor
+from ..tensor import Tensor
 from .conv import check_image_input
 from .im2col import offset_slices, output_size, pad_image, pair
 from .module import Module

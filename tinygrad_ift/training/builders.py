@@ -1,31 +1,29 @@
 """Make a run's model and optimiser from its configuration."""
 from __future__ import annotations
 
-import models
-
+from .. import registry
 from ..nn import Module
 from ..optim import SGD, Adam, AdamW, Optimizer
 from .datasets import DataSplits
 
-MODEL_NAMES = tuple(models.MODELS)
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 THREE_CHANNEL_MODELS = ("resnet18", "mlpmixer")  # their first layer takes RGB images
 
 
 def default_model_config(name: str) -> str:
-    """The packaged settings of a course model: models/configs/<name>.json."""
-    return str(models.CONFIG_DIR / f"{name}.json")
+    """The JSON file of a registered model's default settings (the course's: models/configs/<name>.json)."""
+    return str(registry.model_entry(name).default_config)
 
 
 def has_visualization(name: str) -> bool:
     """Whether the model class can draw its own weights (`visualize(logdir)`)."""
-    return hasattr(models.MODELS[name], "visualize")
+    return hasattr(registry.model_entry(name).cls, "visualize")
 
 
 def model_settings(config: dict, data: DataSplits) -> dict:
     """The model's constructor keywords from config['model_config'], with the sizes the data fixes set from it:
     the number of classes, the MLP's input size (channels x height x width) and the MLP-Mixer's image size."""
-    settings = models.load_config(config["model"], config["model_config"])
+    settings = registry.load_config(config["model"], config["model_config"])
     channels, height, width = data.image_shape
     settings["num_classes"] = data.num_classes
     if config["model"] == "mlp":
@@ -36,7 +34,7 @@ def model_settings(config: dict, data: DataSplits) -> dict:
 
 
 def build_model(config: dict, data: DataSplits) -> Module:
-    return models.build_model(config["model"], model_settings(config, data))
+    return registry.build_model(config["model"], model_settings(config, data))
 
 
 def build_optimizer(config: dict, parameters: list) -> Optimizer:

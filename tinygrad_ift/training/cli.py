@@ -12,8 +12,8 @@ from typing import Callable
 
 from ..backend import Device, require_cuda
 from ..data import default_data_dir
-from .builders import (MODEL_NAMES, OPTIMIZERS, THREE_CHANNEL_MODELS, default_model_config,
-                       has_visualization)
+from ..registry import model_names
+from .builders import OPTIMIZERS, THREE_CHANNEL_MODELS, default_model_config, has_visualization
 from .datasets import DATASETS, prepare_data
 from .trainer import NonFiniteLossError, ResumeMismatchError, train
 
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an MLP, ResNet-18 or MLP-Mixer on CIFAR-10 (45k train / 5k valid / 10k test); "
                     "writes results.json, loss/accuracy plots and a checkpoint per epoch to --logdir.")
     add = parser.add_argument
-    add("--model", choices=MODEL_NAMES, default="mlp", help="architecture (default: %(default)s)")
+    add("--model", choices=model_names(), default="mlp", help="architecture (default: %(default)s)")
     add("--model_config", type=existing_file, default=None,
         help="JSON file of the model's settings (default: models/configs/<model>.json)")
     add("--dataset", choices=DATASETS, default="cifar10",
@@ -108,7 +108,7 @@ def resolve_config(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         parser.error(f"--model {config['model']} takes RGB images; --dataset {config['dataset']} is grayscale "
                      "(use --model mlp, or --dataset cifar10)")
     if config["visualize"] and not has_visualization(config["model"]):
-        drawable = [name for name in MODEL_NAMES if has_visualization(name)]
+        drawable = [name for name in model_names() if has_visualization(name)]
         parser.error(f"--visualize: --model {config['model']} has no visualisation (models that have one: {drawable})")
     if config["model_config"] is None:
         config["model_config"] = default_model_config(config["model"])

@@ -1,0 +1,137 @@
+"""The reverse-mode engine: `Function`, one node of the graph, and `backward`, which walks the graph.
+
+A Function's `forward` maps arrays to an array and saves what its `backward` needs; `backward` maps the
+output's gradient to one gradient per input. The engine knows tensors only by the few attributes it reads
+(`data`, `grad`, `requires_grad`, `_ctx`, `_device`, `_retain_grad`, `_hooks`), so it imports neither the Tensor
+class nor the ops: tensor.py builds on this module, and ops.py on this one alone.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from .grad_mode import is_grad_enabled
+
+
+class Function:
+    """One node of the graph: `forward` on arrays, `backward` from output grad to input grads."""
+
+    __slots__ = ("parents", "__dict__")
+
+    def forward(self, *arrays: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+        """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
+        device = inputs[0].device
+        for t in inputs:
+            if t._device is not device and t._device != device:
+                raise RuntimeError(
+                    f"{cls.__name__.lower()}: tensors are on different devices, {device} and {t.device}; "
+                    "move them to one device with .to(device)")
+        ctx = cls()
+        try:
+            if device.is_cuda:
+                with backend.on_device(device):
+                    out = ctx.forward(*[t.data for t in inputs], **kwargs)
+            else:
+                out = ctx.forward(*[t.data for t in inputs], **kwargs)
+        except ValueError as err:
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            raise ValueError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {err}") from None
+        if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
+            out = np.asarray(out)
+        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        result = type(inputs[0])._wrap(out, device, requires_grad)
+        if requires_grad:
+            ctx.parents = inputs
+            result._ctx = ctx
+        return result
+
+
+class _FreedGraph(Function):
+    """Stands in for a node whose saved arrays were released by an earlier backward()."""
+
+    parents = ()
+
+    def backward(self, grad):
+        raise RuntimeError(
+            "backward: trying to backward through the graph a second time; its saved arrays were "
+            "released by the first backward(). Pass retain_graph=True to the first call to keep them.")
+
+
+_FREED = _FreedGraph()
+
+
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum a gradient over the dimensions that broadcasting added or stretched, back to `shape`."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into every leaf's `.grad`, given d(root) = grad, in reverse topological order."""
+    grads = {id(root): grad}
+    with backend.on_device(root._device):
+        for node in topological_order(root):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._hooks:
+                g = node._run_hooks(g)
+            if node._ctx is None or node._retain_grad:
+                if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
+                    g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
+                    node.grad = type(node)._wrap(g, node._device)
+                else:
+                    node.grad.data = node.grad.data + g
+            ctx = node._ctx
+            if ctx is None:
+                continue
+            parent_grads = ctx.backward(g)
+            if not isinstance(parent_grads, tuple):
+                parent_grads = (parent_grads,)
+            for parent, pg in zip(ctx.parents, parent_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                pg = unbroadcast(pg, parent.shape)
+                if pg.dtype != parent.dtype:
+                    pg = pg.astype(parent.dtype)
+                key = id(parent)
+                grads[key] = pg if key not in grads else grads[key] + pg
+            if not retain_graph:
+                node._ctx = _FREED
+
+
+def topological_order(root: Any) -> list:
+    """Nodes from `root` back to the leaves, each after every node that uses it (no recursion)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for parent in node._ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order

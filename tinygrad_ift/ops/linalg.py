@@ -1,0 +1,38 @@
+"""The matrix product, with NumPy's broadcasting rules."""
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..autograd import Function, unbroadcast
+
+
+class MatMul(Function):
+    """a @ b with NumPy's rules: 1-D operands are promoted to matrices, batch dims broadcast.
+
+    d/da = g @ b^T,  d/db = a^T @ g, summed over the batch dims each operand was broadcast along.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
+        k_a, k_b = a.shape[-1], (b.shape[0] if b.ndim == 1 else b.shape[-2])
+        if k_a != k_b:
+            raise ValueError(f"shapes {a.shape} and {b.shape} cannot be multiplied "
+                             f"({k_a} columns in the first, {k_b} rows in the second)")
+        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a = a[None, :] if a.ndim == 1 else a
+        self.b = b[:, None] if b.ndim == 1 else b
+        out = self.a @ self.b
+        self.out_shape = out.shape
+        if a.ndim == 1 or b.ndim == 1:  # drop the promoted axes again
+            out = out.reshape(out.shape[:-2] + out.shape[-2:-1] * (a.ndim > 1) + out.shape[-1:] * (b.ndim > 1))
+        return out
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        grad = xp.ascontiguousarray(grad.reshape(self.out_shape))  # BLAS needs real strides, not a broadcast view
+        grad_a = (grad @ xp.swapaxes(self.b, -1, -2)).reshape(
+            grad.shape[:-2] + self.a.shape[-2:])
+        grad_b = (xp.swapaxes(self.a, -1, -2) @ grad).reshape(grad.shape[:-2] + self.b.shape[-2:])
+        grad_a = unbroadcast(grad_a, self.a.shape).reshape(self.a_shape)
+        grad_b = unbroadcast(grad_b, self.b.shape).reshape(self.b_shape)
+        return grad_a, grad_b

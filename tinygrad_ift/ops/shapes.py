@@ -1,0 +1,82 @@
+"""Shape and indexing ops: reshape, permute, broadcast, indexing, concatenation, padding."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..backend import get_array_module
+from ..autograd import Function
+
+
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, grad):
+        return grad.reshape(self.shape)
+
+
+class Permute(Function):
+    def forward(self, a, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return a.transpose(dims)
+
+    def backward(self, grad):
+        return grad.transpose(self.inverse)
+
+
+class Expand(Function):
+    def forward(self, a, shape):
+        return get_array_module(a).broadcast_to(a, shape)
+
+    def backward(self, grad):
+        return grad  # the engine sums the broadcast dims back
+
+
+class GetItem(Function):
+    """Indexing: slices, integer arrays and boolean masks.
+
+    Backward scatters the gradient into zeros; integer arrays may repeat an
+    index, so that case accumulates with an unbuffered scatter-add.
+    """
+
+    def forward(self, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return a[index]
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        out = xp.zeros(self.shape, dtype=grad.dtype)
+        if _has_integer_array(self.index):
+            backend.scatter_add(out, self.index, grad)
+        else:
+            out[self.index] = grad
+        return out
+
+
+def _has_integer_array(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(hasattr(p, "dtype") and p.dtype.kind in "iu" for p in parts)
+
+
+class Concat(Function):
+    def forward(self, *arrays, axis=0):
+        xp = get_array_module(arrays[0])
+        self.axis = axis
+        self.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return xp.concatenate(arrays, axis=axis)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        return tuple(xp.split(grad, self.bounds, axis=self.axis))
+
+
+class Pad(Function):
+    def forward(self, a, widths, value=0.0):
+        xp = get_array_module(a)
+        self.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        return xp.pad(a, widths, mode="constant", constant_values=value)
+
+    def backward(self, grad):
+        return grad[self.crop]
