@@ -33,7 +33,7 @@ def standin_active() -> bool:
     return os.environ.get(STANDIN_ENV) == "1"
 
 
-@pytest.fixture(params=["cpu", "cuda"])
+@pytest.fixture(scope="session", params=["cpu", "cuda"])
 def device(request):
     """Run the test on "cpu" and on "cuda" (a real GPU, else the stand-in with --cupy-standin, else skipped)."""
     import tinygrad_ift as tg

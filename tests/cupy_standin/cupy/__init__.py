@@ -50,7 +50,7 @@ _FUNCTIONS = {
     "zeros": ("shape", "dtype", "order"), "ones": ("shape", "dtype", "order"),
     "empty": ("shape", "dtype", "order"), "full": ("shape", "fill_value", "dtype", "order"),
     "zeros_like": ("a", "dtype", "order", "subok", "shape"), "ones_like": ("a", "dtype", "order", "subok", "shape"),
-    "empty_like": ("a", "dtype", "order", "subok", "shape"),
+    "empty_like": ("prototype", "dtype", "order", "subok", "shape"),
     "full_like": ("a", "fill_value", "dtype", "order", "subok", "shape"),
     "arange": ("start", "stop", "step", "dtype"), "eye": ("N", "M", "k", "dtype", "order"),
     "linspace": ("start", "stop", "num", "endpoint", "retstep", "dtype", "axis"),

@@ -51,6 +51,28 @@ def device_operand(value):
     return value
 
 
+# Arguments that CuPy reads on the host (sizes, split points, pad widths): a NumPy array there is no operand.
+HOST_ARGUMENTS = {"split": (1, "indices_or_sections"), "pad": (1, "pad_width"), "reshape": (1, "newshape"),
+                  "broadcast_to": (1, "shape"), "tile": (1, "reps"), "repeat": (1, "repeats")}
+# Index arguments that CuPy copies to the device when they come from the host.
+COPIED_ARGUMENTS = {"take": (1, "indices"), "take_along_axis": (1, "indices")}
+
+
+def _names_argument(entry, position, keyword) -> bool:
+    """Whether an argument passed at `position` (or as `keyword`) is the one that (position, keyword) names."""
+    return entry is not None and ((position is not None and position == entry[0]) or
+                                  (keyword is not None and keyword == entry[1]))
+
+
+def _argument(value, name: str, position, keyword) -> object:
+    if _names_argument(HOST_ARGUMENTS.get(name), position, keyword):
+        return value
+    if isinstance(value, (_np.ndarray, list)) and _names_argument(COPIED_ARGUMENTS.get(name), position, keyword):
+        counters.host_to_device += 1
+        return _np.asarray(value)
+    return device_operand(value)
+
+
 def device_function(name: str, numpy_function, keywords: tuple, syncs: bool = False):
     """A module-level CuPy function: device operands only, the keywords CuPy takes, device results."""
     def function(*args, **kwargs):
@@ -59,8 +81,9 @@ def device_function(name: str, numpy_function, keywords: tuple, syncs: bool = Fa
             raise TypeError(f"cupy.{name}() got unexpected keyword arguments {sorted(unknown)}")
         if syncs:
             counters.syncs += 1
-        result = numpy_function(*device_operand(args), **{k: device_operand(v) for k, v in kwargs.items()})
-        return _wrap(result)
+        args = [_argument(a, name, i, None) for i, a in enumerate(args)]
+        kwargs = {k: _argument(v, name, None, k) for k, v in kwargs.items()}
+        return _wrap(numpy_function(*args, **kwargs))
     function.__name__ = function.__qualname__ = name
     function.keywords = keywords
     return function
@@ -151,6 +174,8 @@ class ndarray:
         device_ufunc = getattr(_module(), numpy_ufunc.__name__, None)
         if method != "__call__" or not isinstance(device_ufunc, ufunc):
             return NotImplemented
+        if isinstance(kwargs.get("out"), tuple):  # NumPy hands `out` over as a tuple
+            kwargs["out"], = kwargs["out"]
         return device_ufunc(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -382,3 +407,45 @@ class ndarray:
 
     def __pos__(self):
         return self.copy()
+
+
+def _keywords(obj) -> list:
+    """The keyword names a stand-in callable takes (its declared list, or its signature)."""
+    import inspect
+    if isinstance(obj, type):
+        return []
+    if hasattr(obj, "keywords"):
+        return list(obj.keywords)
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def offered() -> dict:
+    """Every public name the stand-in offers, dotted from `cupy`/`cupyx`, with the keywords it accepts: what
+    tests/test_cupy_standin.py checks against the real CuPy."""
+    import types
+
+    import cupy
+    import cupy.cuda.runtime
+    import cupy.lib.stride_tricks
+    import cupy.random
+    import cupyx
+    import cupyx.scipy.special
+    names = {}
+    classes = {cupy.ndarray: "cupy.ndarray", cupy.random.Generator: "cupy.random.Generator",
+               cupy.cuda.Device: "cupy.cuda.Device"}
+    for module in (cupy, cupy.cuda, cupy.cuda.runtime, cupy.lib, cupy.lib.stride_tricks, cupy.random, cupyx,
+                   cupyx.scipy, cupyx.scipy.special):
+        for name, value in vars(module).items():
+            if name.startswith("_") or isinstance(value, types.ModuleType) and name not in (
+                    "cuda", "runtime", "lib", "stride_tricks", "random", "scipy", "special"):
+                continue
+            names[f"{module.__name__}.{name}"] = _keywords(value) if callable(value) else []
+    for cls, dotted in classes.items():
+        for name, value in vars(cls).items():
+            if not name.startswith("_"):
+                names[f"{dotted}.{name}"] = _keywords(value) if callable(value) else []
+    return names

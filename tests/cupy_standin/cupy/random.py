@@ -5,7 +5,8 @@ has this one. Its draws come from NumPy's Philox, so no test can pass by assumin
 """
 import numpy as _np
 
-from ._standin import _wrap, device_operand
+from ._standin import _wrap
+from ._standin import device_operand as _device_operand
 
 
 class Generator:
@@ -19,11 +20,11 @@ class Generator:
         return self.__fill(self.__rng.standard_normal(size, dtype=_np.dtype(dtype)), out)
 
     def uniform(self, low=0.0, high=1.0, size=None, dtype=_np.float64):
-        return _wrap(_np.asarray(self.__rng.uniform(device_operand(low), device_operand(high), size),
+        return _wrap(_np.asarray(self.__rng.uniform(_device_operand(low), _device_operand(high), size),
                                  dtype=dtype))
 
     def integers(self, low, high=None, size=None, dtype=_np.int64, endpoint=False):
-        return _wrap(_np.asarray(self.__rng.integers(device_operand(low), device_operand(high), size,
+        return _wrap(_np.asarray(self.__rng.integers(_device_operand(low), _device_operand(high), size,
                                                      dtype=dtype, endpoint=endpoint)))
 
     @staticmethod

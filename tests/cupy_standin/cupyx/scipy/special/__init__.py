@@ -3,11 +3,11 @@ import math
 
 import numpy as _np
 
-from cupy._standin import ufunc
+from cupy._standin import ufunc as _ufunc
 
 try:
     from scipy.special import erf as _erf
 except ImportError:  # pragma: no cover - scipy is a test dependency
     _erf = _np.frompyfunc(math.erf, 1, 1)
 
-erf = ufunc("erf", _erf)
+erf = _ufunc("erf", _erf)
