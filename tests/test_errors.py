@@ -52,7 +52,7 @@ def test_backward_without_graph():
 
 
 def test_bad_reduction_axis_and_permutation():
-    with pytest.raises(ValueError, match="axis 2"):
+    with pytest.raises(IndexError, match="sum: dim 2 is out of range"):  # IndexError, as PyTorch
         tg.randn(2, 3).sum(axis=2)
     with pytest.raises(ValueError, match="permutation"):
         tg.randn(2, 3).permute(0, 0)

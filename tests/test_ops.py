@@ -35,6 +35,8 @@ def values(data, shape, domain="real"):
         elements = st.one_of(st.floats(-2.5, -0.2), st.floats(0.2, 2.5))
     elif domain == "unit":
         elements = st.floats(-0.9, 0.9)
+    elif domain == "fractional":  # at least 0.1 from an integer, for floor/ceil/round/trunc
+        elements = st.floats(-2.5, 2.5).filter(lambda v: abs(v - round(v)) > 0.1 and abs(abs(v % 1) - 0.5) > 0.05)
     else:
         elements = st.floats(-2.5, 2.5)
     return data.draw(hnp.arrays(np.float64, shape, elements=elements))
@@ -194,6 +196,22 @@ def squeeze_case(d):
             lambda a: a.unsqueeze(axis).squeeze(axis).unsqueeze(-1).squeeze())
 
 
+def remainder_case(ours, theirs):
+    """a = b (k + f) with f at least 0.1 from an integer, so that a / b stays off the jumps of floor/trunc."""
+    def draw(d):
+        s = shape(d)
+        b = values(d, s, "nonzero")
+        fraction = values(d, s, "fractional")
+        return [b * fraction, b], ours, theirs
+    return Case("remainder" if ours(tg.tensor(-1.0), tg.tensor(3.0)).item() > 0 else "fmod", draw)
+
+
+def lerp_case(d):
+    shapes = d.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, **SMALL)).input_shapes
+    xs = [values(d, sh) for sh in shapes]
+    return xs, lambda a, b, w: a.lerp(b, w), lambda a, b, w: torch.lerp(a, b, w)
+
+
 def softmax_like(name, ours, theirs):
     def draw(d):
         s = shape(d, min_dims=1)
@@ -252,6 +270,37 @@ CASES = [
     Case("stack", stack_case),
     Case("split", split_case),
     Case("pad", pad_case),
+    # trigonometric, hyperbolic, special
+    unary("sin", lambda a: a.sin(), torch.sin),
+    unary("cos", lambda a: a.cos(), torch.cos),
+    unary("tan", lambda a: a.tan(), torch.tan, domain="unit"),
+    unary("asin", lambda a: a.asin(), torch.asin, domain="unit"),
+    unary("acos", lambda a: a.acos(), torch.acos, domain="unit"),
+    unary("atan", lambda a: a.atan(), torch.atan),
+    unary("sinh", lambda a: a.sinh(), torch.sinh),
+    unary("cosh", lambda a: a.cosh(), torch.cosh),
+    unary("erf", lambda a: a.erf(), torch.erf),
+    unary("exp2", lambda a: a.exp2(), torch.exp2),
+    unary("log2", lambda a: a.log2(), torch.log2, domain="positive"),
+    unary("log10", lambda a: a.log10(), torch.log10, domain="positive"),
+    unary("rsqrt", lambda a: a.rsqrt(), torch.rsqrt, domain="positive"),
+    # rounding: gradient 0
+    unary("floor", lambda a: a.floor(), torch.floor, domain="fractional"),
+    unary("ceil", lambda a: a.ceil(), torch.ceil, domain="fractional"),
+    unary("round", lambda a: a.round(), torch.round, domain="fractional"),
+    unary("trunc", lambda a: a.trunc(), torch.trunc, domain="fractional"),
+    unary("sign", lambda a: a.sign(), torch.sign, domain="nonzero"),
+    binary("floor_divide", lambda a, b: (a * 2.9) // b, lambda a, b: torch.div(a * 2.9, b, rounding_mode="floor"),
+           domain=("fractional", "positive")),
+    # two operands
+    remainder_case(lambda a, b: a % b, lambda a, b: torch.remainder(a, b)),
+    remainder_case(lambda a, b: a.fmod(b), lambda a, b: torch.fmod(a, b)),
+    binary("copysign", lambda a, b: a.copysign(b), torch.copysign, domain=("nonzero", "nonzero")),
+    binary("logaddexp", lambda a, b: a.logaddexp(b), torch.logaddexp),
+    Case("lerp", lerp_case),
+    unary("lerp_scalar_weight", lambda a: a.lerp(a * a, 0.3), lambda a: torch.lerp(a, a * a, 0.3)),
+    binary("method_forms", lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(),
+           lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(), domain=("real", "nonzero")),
 ]
 IDS = [c.name for c in CASES]
 

@@ -7,7 +7,8 @@ import numpy as np
 
 from . import random as _random
 from .backend import Device, get_array_module, on_device
-from .tensor import DEFAULT_FLOAT, Tensor
+from .dtypes import DEFAULT_FLOAT, result_type
+from .tensor import Tensor
 
 
 def _make(fn, shape, dtype, device, requires_grad: bool, **kwargs) -> Tensor:
@@ -45,6 +46,9 @@ def ones(*shape, dtype: Any = None, device: Any = "cpu", requires_grad: bool = F
 
 
 def full(shape, fill_value: float, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    """A tensor of `fill_value`; its dtype follows the value's type as in PyTorch (bool, int64 or float32)."""
+    if dtype is None:
+        dtype = result_type(fill_value)
     return _make(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (shape,), dtype, device, requires_grad)
 
 

@@ -13,9 +13,8 @@ import numpy as np
 from . import autograd, backend, ops
 from .autograd import Function
 from .backend import Device
+from .dtypes import DEFAULT_FLOAT, float_dtype, result_type
 from .grad_mode import is_grad_enabled
-
-DEFAULT_FLOAT = np.float32
 
 
 def _normalise_dtype(dtype: Any):
@@ -215,6 +214,15 @@ class Tensor:
     def long(self) -> "Tensor":
         return self.to(dtype=np.int64)
 
+    def int(self) -> "Tensor":
+        return self.to(dtype=np.int32)
+
+    def half(self) -> "Tensor":
+        return self.to(dtype=np.float16)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtype=np.bool_)
+
     def numpy(self) -> np.ndarray:
         """The data as a host NumPy array (a copy when it lives on the GPU)."""
         return backend.to_numpy(self.data)
@@ -241,34 +249,129 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     # ----- helpers to lift Python numbers and arrays --------------------------------------------
-    def _lift(self, other: Any) -> "Tensor":
-        """Turn a number or array into a constant Tensor on this device (numbers take this dtype)."""
+    def _lift(self, other: Any, dtype: Any) -> "Tensor":
+        """`other` (a Tensor, number or array) as a Tensor of `dtype` on this device; Tensors stay differentiable."""
         if isinstance(other, Tensor):
-            return other
-        xp = backend.get_array_module(self.data)
-        if isinstance(other, (int, float, bool)) and self.data.dtype.kind == "f":
-            return Tensor._wrap(xp.asarray(other, dtype=self.data.dtype), self._device)
-        return Tensor(other, device=self._device)
+            return other if other.data.dtype == dtype else other.to(dtype=dtype)
+        if isinstance(other, (int, float, bool)):
+            return Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+        return Tensor(other, dtype=dtype, device=self._device)
+
+    def _dtype_with(self, other: Any) -> np.dtype:
+        """PyTorch's result dtype of an op between self and other (see dtypes.py)."""
+        return result_type(self.data, other.data if isinstance(other, Tensor) else other)
+
+    def _binary(self, op: type, other: Any, reflected: bool = False, floating: bool = False) -> "Tensor":
+        """op(self, other) (or op(other, self)) on operands promoted to PyTorch's result dtype (to a float
+        dtype if `floating`). The common cases, same dtypes or a number with a float tensor, go straight."""
+        dtype = self.data.dtype
+        if isinstance(other, Tensor) and other.data.dtype == dtype and (dtype.kind == "f" or not floating):
+            b = other
+        elif type(other) in (float, int) and dtype.kind == "f":
+            b = Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+        else:
+            dtype = self._dtype_with(other)
+            dtype = float_dtype(dtype) if floating else dtype
+            b = self._lift(other, dtype)
+        a = self if self.data.dtype == dtype else self.to(dtype=dtype)
+        return op.apply(b, a) if reflected else op.apply(a, b)
+
+    def _floating(self) -> "Tensor":
+        """Self, cast to the default float dtype if it holds integers or booleans (exp(int) is a float)."""
+        dtype = float_dtype(self.data.dtype)
+        return self if dtype == self.data.dtype else self.to(dtype=dtype)
 
     # ----- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other): return ops.Add.apply(self, self._lift(other))
-    def __radd__(self, other): return ops.Add.apply(self._lift(other), self)
-    def __sub__(self, other): return ops.Sub.apply(self, self._lift(other))
-    def __rsub__(self, other): return ops.Sub.apply(self._lift(other), self)
-    def __mul__(self, other): return ops.Mul.apply(self, self._lift(other))
-    def __rmul__(self, other): return ops.Mul.apply(self._lift(other), self)
-    def __truediv__(self, other): return ops.Div.apply(self, self._lift(other))
-    def __rtruediv__(self, other): return ops.Div.apply(self._lift(other), self)
+    def __add__(self, other): return self._binary(ops.Add, other)
+    def __radd__(self, other): return self._binary(ops.Add, other, reflected=True)
+    def __sub__(self, other): return self._binary(ops.Sub, other)
+    def __rsub__(self, other): return self._binary(ops.Sub, other, reflected=True)
+    def __mul__(self, other): return self._binary(ops.Mul, other)
+    def __rmul__(self, other): return self._binary(ops.Mul, other, reflected=True)
+    def __truediv__(self, other): return self._binary(ops.Div, other, floating=True)
+    def __rtruediv__(self, other): return self._binary(ops.Div, other, reflected=True, floating=True)
     def __neg__(self): return ops.Neg.apply(self)
-    def __matmul__(self, other): return ops.MatMul.apply(self, self._lift(other))
-    def __rmatmul__(self, other): return ops.MatMul.apply(self._lift(other), self)
+    def __abs__(self): return self.abs()
+    def __matmul__(self, other): return self._binary(ops.MatMul, other)
+    def __rmatmul__(self, other): return self._binary(ops.MatMul, other, reflected=True)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
-            return ops.Pow.apply(self, exponent)
-        return ops.PowScalar.apply(self, exponent=exponent)
+            return self._binary(ops.Pow, exponent)
+        dtype = self._dtype_with(exponent)
+        return ops.PowScalar.apply(self._lift(self, dtype), exponent=exponent)
 
-    def __rpow__(self, base): return ops.Pow.apply(self._lift(base), self)
+    def __rpow__(self, base): return self._binary(ops.Pow, base, reflected=True)
+    def __floordiv__(self, other): return self._binary(ops.FloorDivide, other)
+    def __rfloordiv__(self, other): return self._binary(ops.FloorDivide, other, reflected=True)
+    def __mod__(self, other): return self._binary(ops.Remainder, other)
+    def __rmod__(self, other): return self._binary(ops.Remainder, other, reflected=True)
+
+    # the method forms PyTorch code calls
+    def add(self, other, alpha: float = 1) -> "Tensor": return self + (other if alpha == 1 else other * alpha)
+    def sub(self, other, alpha: float = 1) -> "Tensor": return self - (other if alpha == 1 else other * alpha)
+    def mul(self, other) -> "Tensor": return self * other
+    def pow(self, exponent) -> "Tensor": return self ** exponent
+    def neg(self) -> "Tensor": return -self
+    def matmul(self, other) -> "Tensor": return self @ other
+    def remainder(self, other) -> "Tensor": return self % other
+    def fmod(self, other) -> "Tensor": return self._binary(ops.Fmod, other)
+    def copysign(self, other) -> "Tensor": return self._binary(ops.Copysign, other, floating=True)
+    def logaddexp(self, other) -> "Tensor": return self._binary(ops.LogAddExp, other, floating=True)
+
+    def div(self, other, rounding_mode: str | None = None) -> "Tensor":
+        """True division, or rounded to an integer toward -inf ("floor") or toward 0 ("trunc")."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode != "trunc":
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        dtype = self._dtype_with(other)
+        if dtype.kind == "f":
+            return (self / other).trunc()
+        return (self.double() / other).trunc().to(dtype=dtype)  # float64 holds every int32 quotient exactly
+
+    divide, true_divide, multiply, subtract = div, __truediv__, mul, sub
+
+    def lerp(self, end: "Tensor", weight: "Tensor | float") -> "Tensor":
+        """self + weight (end - self)."""
+        dtype = result_type(self.data, end.data if isinstance(end, Tensor) else end,
+                            weight.data if isinstance(weight, Tensor) else weight)
+        return ops.Lerp.apply(self._lift(self, dtype), self._lift(end, dtype), self._lift(weight, dtype))
+
+    # logical and bitwise operators: integer and boolean tensors, no gradient
+    def _bitwise(self, other, name: str) -> "Tensor":
+        operands = (self,) if other is None else (self, other)
+        for t in operands:
+            kind = t.dtype.kind if isinstance(t, Tensor) else ("b" if isinstance(t, bool) else "i")
+            if kind not in "biu" or isinstance(t, float):
+                raise TypeError(f"{name}: needs integer or boolean tensors, got dtypes "
+                                f"{[getattr(o, 'dtype', type(o).__name__) for o in operands]}")
+        xp = backend.get_array_module(self.data)
+        fn = getattr(xp, name)
+        if other is None:
+            return Tensor._wrap(fn(self.data), self._device)
+        dtype = self._dtype_with(other)
+        return Tensor._wrap(fn(self._lift(self, dtype).data, self._lift(other, dtype).data), self._device)
+
+    def __and__(self, other): return self._bitwise(other, "bitwise_and")
+    def __or__(self, other): return self._bitwise(other, "bitwise_or")
+    def __xor__(self, other): return self._bitwise(other, "bitwise_xor")
+    def __lshift__(self, other): return self._bitwise(other, "left_shift")
+    def __rshift__(self, other): return self._bitwise(other, "right_shift")
+    def __invert__(self): return self._bitwise(None, "invert")
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not = __and__, __or__, __xor__, __invert__
+
+    def _logical(self, other, fn) -> "Tensor":
+        args = (self.data,) if other is None else (self.data, other.data if isinstance(other, Tensor) else other)
+        return Tensor._wrap(fn(*args), self._device)
+
+    def logical_and(self, other): return self._logical(other, backend.get_array_module(self.data).logical_and)
+    def logical_or(self, other): return self._logical(other, backend.get_array_module(self.data).logical_or)
+    def logical_xor(self, other): return self._logical(other, backend.get_array_module(self.data).logical_xor)
+    def logical_not(self): return self._logical(None, backend.get_array_module(self.data).logical_not)
 
     def __iadd__(self, other):
         raise RuntimeError("in-place +=: use `t = t + x`, or update `t.data` inside no_grad()")
@@ -289,44 +392,83 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ----- elementwise math ---------------------------------------------------------------------
-    def exp(self) -> "Tensor": return ops.Exp.apply(self)
-    def log(self) -> "Tensor": return ops.Log.apply(self)
-    def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self)
+    def exp(self) -> "Tensor": return ops.Exp.apply(self._floating())
+    def log(self) -> "Tensor": return ops.Log.apply(self._floating())
+    def sqrt(self) -> "Tensor": return ops.Sqrt.apply(self._floating())
     def abs(self) -> "Tensor": return ops.Abs.apply(self)
     def relu(self) -> "Tensor": return ops.ReLUFunction.apply(self)
-    def sigmoid(self) -> "Tensor": return ops.SigmoidFunction.apply(self)
-    def tanh(self) -> "Tensor": return ops.TanhFunction.apply(self)
+    def sigmoid(self) -> "Tensor": return ops.SigmoidFunction.apply(self._floating())
+    def tanh(self) -> "Tensor": return ops.TanhFunction.apply(self._floating())
     def square(self) -> "Tensor": return ops.PowScalar.apply(self, exponent=2)
+    def sin(self) -> "Tensor": return ops.Sin.apply(self._floating())
+    def cos(self) -> "Tensor": return ops.Cos.apply(self._floating())
+    def tan(self) -> "Tensor": return ops.Tan.apply(self._floating())
+    def asin(self) -> "Tensor": return ops.Asin.apply(self._floating())
+    def acos(self) -> "Tensor": return ops.Acos.apply(self._floating())
+    def atan(self) -> "Tensor": return ops.Atan.apply(self._floating())
+    def sinh(self) -> "Tensor": return ops.Sinh.apply(self._floating())
+    def cosh(self) -> "Tensor": return ops.Cosh.apply(self._floating())
+    def erf(self) -> "Tensor": return ops.Erf.apply(self._floating())
+    def exp2(self) -> "Tensor": return ops.Exp2.apply(self._floating())
+    def log2(self) -> "Tensor": return ops.Log2.apply(self._floating())
+    def log10(self) -> "Tensor": return ops.Log10.apply(self._floating())
+    def rsqrt(self) -> "Tensor": return ops.Rsqrt.apply(self._floating())
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def _rounded(self, mode: str) -> "Tensor":
+        """floor/ceil/round/trunc leave integers as they are (a copy), as PyTorch does."""
+        if self.dtype.kind in "biu" and mode != "sign":
+            return self.clone()
+        return ops.Rounding.apply(self, mode=mode)
+
+    def floor(self) -> "Tensor": return self._rounded("floor")
+    def ceil(self) -> "Tensor": return self._rounded("ceil")
+    def round(self) -> "Tensor": return self._rounded("round")
+    def trunc(self) -> "Tensor": return self._rounded("trunc")
+    def sign(self) -> "Tensor": return self._rounded("sign")
+
+    # tests for special values: boolean, no gradient
+    def isnan(self) -> "Tensor": return Tensor._wrap(backend.get_array_module(self.data).isnan(self.data), self._device)
+    def isinf(self) -> "Tensor": return Tensor._wrap(backend.get_array_module(self.data).isinf(self.data), self._device)
+
+    def isfinite(self) -> "Tensor":
+        return Tensor._wrap(backend.get_array_module(self.data).isfinite(self.data), self._device)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return ops.GELUFunction.apply(self, approximate=approximate)
+        return ops.GELUFunction.apply(self._floating(), approximate=approximate)
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
-        return ops.Clip.apply(self, low=min, high=max)
+        """Clamp into [min, max] (either may be None, not both); float bounds make an integer tensor float."""
+        if min is None and max is None:
+            raise ValueError("clip: at least one of min and max must not be None")
+        bounds = [b.data if isinstance(b, Tensor) else b for b in (min, max)]
+        dtype = result_type(self.data, *bounds)
+        return ops.Clip.apply(self._lift(self, dtype), low=bounds[0], high=bounds[1])
 
     clamp = clip
 
-    def maximum(self, other) -> "Tensor": return ops.Maximum.apply(self, self._lift(other))
-    def minimum(self, other) -> "Tensor": return ops.Minimum.apply(self, self._lift(other))
+    def maximum(self, other) -> "Tensor": return self._binary(ops.Maximum, other)
+    def minimum(self, other) -> "Tensor": return self._binary(ops.Minimum, other)
 
     # ----- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Sum.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Mean.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        """The mean; of an integer tensor, in the default float dtype."""
+        return ops.Mean.apply(self._floating(), axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
 
     def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return -ops.Max.apply(-self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
 
     def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
         """Variance with Bessel's correction by default, as torch.var."""
-        axes = _axes(axis, self.ndim)
+        axes = _axes(axis, self.ndim, "var")
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         centred = self - self.mean(axis=axes, keepdims=True)
         return (centred * centred).sum(axis=axes, keepdims=keepdims) / max(count - correction, 0)
@@ -335,13 +477,14 @@ class Tensor:
         return self.var(axis=axis, keepdims=keepdims, correction=correction).sqrt()
 
     def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.LogSumExp.apply(self, axis=_axes(axis, self.ndim), keepdims=keepdims)
+        return ops.LogSumExp.apply(self._floating(), axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        return ops.SoftmaxFunction.apply(self, axis=axis)
+        return ops.SoftmaxFunction.apply(self._floating(), axis=_dim(axis, self.ndim, "softmax") if self.ndim else None)
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return ops.LogSoftmaxFunction.apply(self, axis=axis)
+        axis = _dim(axis, self.ndim, "log_softmax") if self.ndim else None
+        return ops.LogSoftmaxFunction.apply(self._floating(), axis=axis)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
         return self._index_reduce(backend.get_array_module(self.data).argmax, axis, keepdims)
@@ -364,7 +507,7 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = _dim(start_dim, self.ndim, "flatten"), _dim(end_dim, self.ndim, "flatten")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(shape)
 
@@ -376,6 +519,7 @@ class Tensor:
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
         dims = list(range(self.ndim))
+        dim0, dim1 = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, dims=tuple(dims))
 
@@ -388,19 +532,27 @@ class Tensor:
     broadcast_to = expand
 
     def squeeze(self, axis: int | None = None) -> "Tensor":
+        """Drop size-1 dims: all of them, or `axis` if it has size 1."""
         if axis is None:
             shape = tuple(n for n in self.shape if n != 1)
+        elif self.ndim == 0:
+            _dim(axis, 0, "squeeze")
+            shape = ()
         else:
-            axis %= self.ndim
+            axis = _dim(axis, self.ndim, "squeeze")
             shape = self.shape if self.shape[axis] != 1 else self.shape[:axis] + self.shape[axis + 1:]
         return self.reshape(shape)
 
     def unsqueeze(self, axis: int) -> "Tensor":
-        axis = axis % (self.ndim + 1)
+        axis = _dim(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def __getitem__(self, index) -> "Tensor":
-        return ops.GetItem.apply(self, index=_raw_index(index))
+        index = _raw_index(index)
+        selects_first = _integers_before_arrays(index)
+        if selects_first:  # PyTorch's order of dims; see _integers_before_arrays
+            return ops.GetItem.apply(ops.GetItem.apply(self, index=selects_first[0]), index=selects_first[1])
+        return ops.GetItem.apply(self, index=index)
 
     def __setitem__(self, index, value) -> None:
         if self.requires_grad and is_grad_enabled():
@@ -426,16 +578,24 @@ class Tensor:
 
 
 # ----- argument normalisation ---------------------------------------------------------------------
-def _axes(axis, ndim: int):
-    """None, or a sorted tuple of non-negative axes."""
+def _dim(dim: int, ndim: int, name: str) -> int:
+    """`dim` as a non-negative index among `ndim` dims; PyTorch's IndexError when out of range (a 0-d tensor
+    accepts 0 and -1, as one with a single dim)."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}: a dim must be an int, got {type(dim).__name__}")
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"{name}: dim {dim} is out of range for {ndim} dims (expected one in [{-size}, {size - 1}])")
+    return int(dim) % size
+
+
+def _axes(axis, ndim: int, name: str = "reduction"):
+    """None (every axis), or a sorted tuple of non-negative axes; on a 0-d tensor, dims 0 and -1 reduce
+    nothing, as in PyTorch."""
     if axis is None:
         return None
-    if isinstance(axis, int):
-        axis = (axis,)
-    for a in axis:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"reduction: axis {a} is out of range for a tensor with {ndim} dims")
-    return tuple(sorted(a % max(ndim, 1) for a in axis))
+    axes = {_dim(a, ndim, name) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
+    return () if ndim == 0 else tuple(sorted(axes))
 
 
 def _shape_arg(shape) -> tuple:
@@ -455,12 +615,35 @@ def _raw_index(index):
     return index
 
 
+def _integers_before_arrays(index) -> tuple | None:
+    """Split an index that mixes integers with index arrays into two steps, integers first, as PyTorch reads it.
+
+    NumPy counts an integer as one more index array, so in x[0, :, idx] the slice separates "two" arrays and
+    NumPy puts idx's dims first; PyTorch selects x[0] first and then indexes [:, idx], keeping the slice's
+    dim first. Returns (the selections, the rest), or None when the index has no such mix.
+    """
+    if not isinstance(index, tuple):
+        return None
+    is_int = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) or
+              (hasattr(i, "ndim") and i.ndim == 0 and i.dtype.kind in "iu") for i in index]
+    is_array = [hasattr(i, "ndim") and not integer for i, integer in zip(index, is_int)]
+    if not (any(is_int) and any(is_array)):
+        return None
+    selections = tuple(slice(None) if array else (int(i) if integer else i)
+                       for i, integer, array in zip(index, is_int, is_array))
+    rest = tuple(i if array or i is Ellipsis else slice(None)
+                 for i, integer, array in zip(index, is_int, is_array) if not integer)
+    return selections, rest
+
+
 # ----- functions of several tensors ---------------------------------------------------------------
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    return ops.Concat.apply(*tensors, axis=axis % tensors[0].ndim)
+    if tensors[0].ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    return ops.Concat.apply(*tensors, axis=_dim(axis, tensors[0].ndim, "cat"))
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -470,12 +653,13 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    axis = axis % (tensors[0].ndim + 1)
+    axis = _dim(axis, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(axis) for t in tensors], axis=axis)
 
 
 def split(tensor: Tensor, split_size_or_sections, axis: int = 0) -> list:
     """Pieces of `split_size` along `axis` (the last may be smaller), or pieces of the given sizes."""
+    axis = _dim(axis, tensor.ndim, "split")
     length = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -485,7 +669,7 @@ def split(tensor: Tensor, split_size_or_sections, axis: int = 0) -> list:
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, but axis {axis} has length {length}")
     pieces, start = [], 0
-    prefix = (slice(None),) * (axis % tensor.ndim)
+    prefix = (slice(None),) * axis
     for size in sizes:
         pieces.append(tensor[prefix + (slice(start, start + size),)])
         start += size
@@ -498,7 +682,8 @@ def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -
     if not isinstance(ref, Tensor):
         raise TypeError("where: at least one of x and y must be a Tensor")
     cond = condition.data if isinstance(condition, Tensor) else condition
-    return ops.Where.apply(ref._lift(x), ref._lift(y), condition=cond)
+    dtype = result_type(*(v.data if isinstance(v, Tensor) else v for v in (x, y)))
+    return ops.Where.apply(ref._lift(x, dtype), ref._lift(y, dtype), condition=cond)
 
 
 def maximum(a: Tensor, b: "Tensor | float") -> Tensor:
@@ -510,11 +695,16 @@ def minimum(a: Tensor, b: "Tensor | float") -> Tensor:
 
 
 def pad_tensor(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
-    """Constant padding with PyTorch's `F.pad` order of widths (last dimension first)."""
+    """Constant padding with PyTorch's `F.pad` order of widths (last dimension first); a negative width crops."""
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected an even number of widths, at most 2 per dim of shape {x.shape}; got {pad}")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
-        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if any(w < 0 for pair in widths for w in pair):
+        if any(n + min(lo, 0) + min(hi, 0) < 0 for (lo, hi), n in zip(widths, x.shape)):
+            raise ValueError(f"pad: widths {tuple(pad)} crop more than the input's shape {x.shape}")
+        x = x[tuple(slice(-min(lo, 0), n - (-min(hi, 0))) for (lo, hi), n in zip(widths, x.shape))]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     return ops.Pad.apply(x, widths=tuple(widths), value=value)
 

@@ -8,6 +8,7 @@ import numpy as np
 from .. import random as _random
 from ..autograd import Function
 from ..backend import get_array_module
+from ..dtypes import result_type
 from ..tensor import Tensor, pad_tensor
 from .conv import conv2d
 from .normalization import batch_norm, layer_norm
@@ -37,6 +38,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: expected {weight.shape[1]} features (the weight has shape {weight.shape}), "
                          f"got {input.shape[-1] if input.ndim else 0} in the last dim of input {input.shape}")
+    if input.dtype != weight.dtype:  # integer pixels or labels fed straight in: PyTorch's promoted dtype
+        input = input.to(dtype=result_type(input.data, weight.data))
     return LinearFunction.apply(input, weight) if bias is None else LinearFunction.apply(input, weight, bias)
 
 

@@ -55,7 +55,8 @@ class MaxPool(Function):
         xp = get_array_module(x)
         self.geometry = kernel, stride, padding, dilation
         self.input_shape = x.shape
-        slabs = _slabs(pad_image(x, padding, value=-np.inf), kernel, stride, dilation,
+        lowest = -np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
+        slabs = _slabs(pad_image(x, padding, value=lowest), kernel, stride, dilation,
                        _out_hw(x.shape, kernel, stride, padding, dilation))
         out = next(slabs).copy()
         self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset

@@ -6,16 +6,21 @@ an input that takes none. Gradients may keep the broadcast output shape: the
 engine sums them back to each input's shape.
 
 One module per kind of op: `elementwise` (arithmetic and functions applied element by element),
+`elementwise_math` (trigonometric, special, rounding and two-operand math functions),
 `reductions` (sums, maxima, softmax along axes), `linalg` (the matrix product) and `shapes`
 (reshaping, indexing, joining, padding). `ops.Add`, `ops.Sum`, ... name them all.
 """
 from .elementwise import (Abs, Add, Cast, Clip, Clone, Div, Exp, GELUFunction, Log, Maximum, Minimum, Mul, Neg, Pow,
                           PowScalar, ReLUFunction, SigmoidFunction, Sqrt, Sub, TanhFunction, ToDevice, Where)
+from .elementwise_math import (Acos, Asin, Atan, Copysign, Cos, Cosh, Erf, Exp2, FloorDivide, Fmod, Lerp, Log2,
+                               Log10, LogAddExp, Remainder, Rounding, Rsqrt, Sin, Sinh, Tan)
 from .linalg import MatMul
-from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, SoftmaxFunction, Sum
+from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, SoftmaxFunction, Sum
 from .shapes import Concat, Expand, GetItem, Pad, Permute, Reshape
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast", "ToDevice", "Exp", "Log",
            "Sqrt", "Abs", "ReLUFunction", "SigmoidFunction", "TanhFunction", "GELUFunction", "Maximum", "Minimum",
-           "Clip", "Where", "Sum", "Mean", "Max", "LogSumExp", "SoftmaxFunction", "LogSoftmaxFunction", "MatMul",
-           "Reshape", "Permute", "Expand", "GetItem", "Concat", "Pad"]
+           "Clip", "Where", "Sum", "Mean", "Max", "Min", "LogSumExp", "SoftmaxFunction", "LogSoftmaxFunction", "MatMul",
+           "Reshape", "Permute", "Expand", "GetItem", "Concat", "Pad", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
+           "Sinh", "Cosh", "Erf", "Exp2", "Log2", "Log10", "Rsqrt", "Rounding", "FloorDivide", "Remainder", "Fmod",
+           "Copysign", "LogAddExp", "Lerp"]

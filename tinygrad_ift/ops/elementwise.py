@@ -57,20 +57,23 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """a ** p for a constant p:  d/da = p a^(p-1)."""
+    """a ** p for a constant p:  d/da = p a^(p-1)  (0 when p = 0, also at a = 0, as in PyTorch)."""
 
     def forward(self, a, exponent):
         self.a, self.p = a, exponent
         return a ** exponent
 
     def backward(self, grad):
+        if self.p == 0:
+            return get_array_module(grad).zeros_like(grad)
         if self.p == 2:
             return grad * 2 * self.a
         return grad * self.p * self.a ** (self.p - 1)
 
 
 class Pow(Function):
-    """a ** b for tensors:  d/da = b a^(b-1),  d/db = a^b log a."""
+    """a ** b for tensors:  d/da = b a^(b-1),  d/db = a^b log a; PyTorch's zeros where these read 0 * inf
+    (d/da where b = 0, d/db where a = 0 and b >= 0)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -79,9 +82,9 @@ class Pow(Function):
 
     def backward(self, grad):
         xp = get_array_module(self.a)
-        grad_a = grad * self.b * self.a ** (self.b - 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            grad_b = grad * self.out * xp.log(self.a)
+            grad_a = xp.where(self.b == 0, 0, grad * self.b * self.a ** (self.b - 1))
+            grad_b = xp.where((self.a == 0) & (self.b >= 0), 0, grad * self.out * xp.log(self.a))
         return grad_a, grad_b
 
 

@@ -41,9 +41,11 @@ class Mean(Function):
 class Max(Function):
     """Maximum over axes; the gradient is shared equally among tied maxima."""
 
+    reduce = "max"
+
     def forward(self, a, axis=None, keepdims=False):
         self.axis, self.keepdims, self.shape = axis, keepdims, a.shape
-        out = a.max(axis=axis, keepdims=True)
+        out = getattr(a, self.reduce)(axis=axis, keepdims=True)
         self.mask = a == out
         self.count = self.mask.sum(axis=axis, keepdims=True).astype(a.dtype)
         return out if keepdims else (out.reshape(()) if axis is None else out.squeeze(axis))
@@ -51,6 +53,12 @@ class Max(Function):
     def backward(self, grad):
         grad = _restore_reduced(grad, self.axis, self.keepdims, self.shape)
         return grad * self.mask / self.count
+
+
+class Min(Max):
+    """Minimum over axes (computed directly: -max(-a) is wrong on unsigned and boolean arrays)."""
+
+    reduce = "min"
 
 
 class LogSumExp(Function):
