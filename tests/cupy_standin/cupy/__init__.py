@@ -36,14 +36,20 @@ def result_type(*arrays_and_dtypes):
     return _np.result_type(*[a.dtype if isinstance(a, ndarray) else a for a in arrays_and_dtypes])
 
 # ----- ufuncs: keywords out and dtype only, as CuPy's ----------------------------------------------------
-_UFUNCS = ("add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "negative", "power",
-           "remainder", "exp", "expm1", "log", "log1p", "log2", "sqrt", "square", "abs", "absolute", "sign",
-           "tanh", "sinh", "cosh", "sin", "cos", "tan", "arctan", "floor", "ceil", "rint", "maximum", "minimum",
-           "fmax", "fmin", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and",
-           "logical_or", "logical_not", "logical_xor", "isfinite", "isnan", "isinf", "deg2rad", "rad2deg",
-           "reciprocal", "bitwise_and", "bitwise_or", "invert", "signbit", "copysign", "hypot", "arctan2")
+_UFUNCS = (  # every ufunc CuPy 14 shares with NumPy by name
+    "abs", "absolute", "acos", "acosh", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and", "bitwise_count", "bitwise_invert",
+    "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "cbrt", "ceil", "conj",
+    "conjugate", "copysign", "cos", "cosh", "deg2rad", "degrees", "divide", "divmod", "equal", "exp", "exp2", "expm1",
+    "fabs", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frexp", "gcd", "greater",
+    "greater_equal", "heaviside", "hypot", "invert", "isfinite", "isinf", "isnan", "lcm", "ldexp", "left_shift",
+    "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "maximum", "minimum", "mod", "modf", "multiply", "negative", "nextafter",
+    "not_equal", "positive", "pow", "power", "rad2deg", "radians", "reciprocal", "remainder", "right_shift", "rint",
+    "sign", "signbit", "sin", "sinh", "sqrt", "square", "subtract", "tan", "tanh", "true_divide", "trunc")
 for _name in _UFUNCS:
-    globals()[_name] = ufunc(_name, getattr(_np, _name))
+    if hasattr(_np, _name):  # (a few are NumPy 2 names)
+        globals()[_name] = ufunc(_name, getattr(_np, _name))
 
 # ----- functions: (name, NumPy function, the keywords CuPy 14 takes) ---------------------------------------
 _FUNCTIONS = {
