@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import paired_times, save_results, traced_peak
+from benchmarks.common import paired_times, proc_status_kib, reset_peak_rss, save_results, traced_peak
 from tinygrad_ift.nn.functional import conv2d
 
 LAYERS = [(64, 32), (128, 16), (256, 8), (512, 4)]
@@ -62,16 +62,10 @@ def print_rss_growth(library: str, layer: str) -> None:
     """The child side of rss_growth_mb: build the inputs, reset the kernel's peak-RSS mark (Linux), run one step
     and print how far the peak rose above the resident memory before it, in MB."""
     step = make_step(library, "cpu", *map(int, layer.split(",")))
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # VmHWM := VmRSS
-    before = _proc_status_kib("VmRSS")
+    reset_peak_rss()
+    before = proc_status_kib("VmRSS")
     step()
-    print((_proc_status_kib("VmHWM") - before) / 1024)
-
-
-def _proc_status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+    print((proc_status_kib("VmHWM") - before) / 1024)
 
 
 def run(device: str, batch: int, repeat: int) -> dict:

@@ -69,7 +69,7 @@ def traced_peak(fn: Callable[[], object]) -> int:
     import gc
     import tracemalloc
 
-    from tinygrad_ift.buffer_pool import POOL
+    from tinygrad_ift.fast.buffer_pool import POOL
     POOL.clear()
     gc.collect()
     tracemalloc.start()
@@ -79,6 +79,18 @@ def traced_peak(fn: Callable[[], object]) -> int:
         return tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
+
+
+def proc_status_kib(field: str) -> int:
+    """A field of /proc/self/status in KiB (Linux): VmRSS, the resident memory now, or VmHWM, its peak."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def reset_peak_rss() -> None:
+    """Set the kernel's peak-RSS mark (VmHWM) to the resident memory now (Linux)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def save_results(stem: str, benchmark: str, device: str, out: str | None, results: dict,

@@ -3,7 +3,7 @@ import numpy as np
 
 import tinygrad_ift as tg
 from tinygrad_ift import nn
-from tinygrad_ift.buffer_pool import BufferPool
+from tinygrad_ift.fast.buffer_pool import BufferPool
 
 
 def test_take_reuses_given_arrays_of_the_same_shape_and_dtype():

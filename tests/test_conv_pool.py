@@ -17,7 +17,7 @@ from scipy import stats
 import tinygrad_ift as tg
 import tinygrad_ift.nn.functional as F
 from tinygrad_ift import nn
-from tinygrad_ift.nn import conv
+from tinygrad_ift.fast import cpu as fast_cpu
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -26,12 +26,12 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 def chunk_budget(column_bytes: int | None):
     """Let im2col's chunks hold about `column_bytes` of columns (None: the default), so that tiny inputs go
     through the chunk loop too (1 byte: about one image per chunk)."""
-    saved = conv.COLUMN_CHUNK_BYTES
-    conv.COLUMN_CHUNK_BYTES = saved if column_bytes is None else column_bytes
+    saved = fast_cpu.COLUMN_CHUNK_BYTES
+    fast_cpu.COLUMN_CHUNK_BYTES = saved if column_bytes is None else column_bytes
     try:
         yield
     finally:
-        conv.COLUMN_CHUNK_BYTES = saved
+        fast_cpu.COLUMN_CHUNK_BYTES = saved
 
 
 def distinct_values(shape, seed=0, dtype=np.float64) -> np.ndarray:

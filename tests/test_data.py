@@ -373,3 +373,116 @@ def test_shared_datasets():
     assert test["x_test"].shape == (10000, 32, 32, 3) and np.bincount(test["y_test"]).tolist() == [1000] * 10
     means = test["x_test"].reshape(-1, 3).mean(axis=0) / 255
     np.testing.assert_allclose(means, data.CIFAR10_MEAN, atol=0.01)  # test-split means sit near the train ones
+
+
+# ----- damaged files, the decode cache, and paths to the files themselves ------------------------------------
+def cut(path: Path, keep: float = 0.5) -> None:
+    """Truncate a file, as a full disk or an interrupted copy would."""
+    raw = path.read_bytes()
+    path.write_bytes(raw[:int(len(raw) * keep)])
+
+
+def assert_one_line(error: pytest.ExceptionInfo, *fragments: str) -> None:
+    message = str(error.value)
+    assert "\n" not in message, message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def write_shared_layout(folder: Path, per_class: int = 2) -> None:
+    """cifar10-test.npz with cifar10-train-jpeg.tar.gz, as in ../shared/data."""
+    classes = data.CIFAR10_CLASSES[:3]
+    write_tree(folder / "tree", "train", classes, per_class=per_class)
+    with tarfile.open(folder / "cifar10-train-jpeg.tar.gz", "w:gz") as tar:
+        tar.add(folder / "tree" / "train", arcname="train")
+    np.savez(folder / "cifar10-test.npz", x_test=images(2), y_test=np.array([1, 2]))
+
+
+def test_damaged_dataset_files_are_one_line_errors_naming_the_file(tmp_path):
+    np.savez(tmp_path / "cifar10.npz", x_train=images(50), y_train=np.arange(50), x_test=images(2), y_test=[0, 1])
+    cut(tmp_path / "cifar10.npz")
+    with pytest.raises(ValueError) as error:
+        data.load_cifar10(tmp_path)
+    assert_one_line(error, "CIFAR-10", str(tmp_path / "cifar10.npz"), "damaged", "fetch it again")
+
+    (tmp_path / "shared").mkdir()
+    write_shared_layout(tmp_path / "shared")
+    cut(tmp_path / "shared" / "cifar10-train-jpeg.tar.gz", 0.6)
+    with pytest.raises(ValueError) as error:
+        data.load_cifar10(tmp_path / "shared")
+    assert_one_line(error, "cifar10-train-jpeg.tar.gz", "damaged", "fetch it again")
+
+    write_idx(tmp_path / "train-images-idx3-ubyte", images(20, 28, 28, 1)[..., 0], compress=True)
+    cut(tmp_path / "train-images-idx3-ubyte.gz")
+    with pytest.raises(ValueError) as error:
+        data.read_idx(tmp_path / "train-images-idx3-ubyte.gz")
+    assert_one_line(error, "train-images-idx3-ubyte.gz", "damaged", "fetch it again")
+
+
+def test_a_damaged_svhn_mat_file_says_fetch_it_again(tmp_path):
+    from scipy.io import savemat
+    for split in ("train", "test"):
+        savemat(tmp_path / f"{split}_32x32.mat", {"X": images(3).transpose(1, 2, 3, 0), "y": np.ones((3, 1))})
+    cut(tmp_path / "test_32x32.mat")
+    with pytest.raises(ValueError) as error:
+        data.load_svhn(tmp_path / "train_32x32.mat")  # the path of either file stands for the folder
+    assert_one_line(error, "test_32x32.mat", "fetch it again")
+
+
+def test_a_damaged_cache_file_is_rebuilt_with_a_warning(tmp_path):
+    write_tree(tmp_path, "pics", ["ant", "bee"], per_class=2)
+    first = data.read_image_folder(tmp_path / "pics")
+    cache, = (tmp_path / "cache").glob("imagefolder-*")
+    cut(cache)
+    with pytest.warns(UserWarning, match="decode cache is unusable.*rebuild"):
+        again = data.read_image_folder(tmp_path / "pics")
+    np.testing.assert_array_equal(again["x"], first["x"])
+    assert sorted(tg.load(cache)) == ["classes", "x", "y"]  # rewritten whole
+
+
+def test_an_unwritable_cache_folder_is_a_warning_not_a_crash(tmp_path, monkeypatch):
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.setenv("TINYGRAD_IFT_CACHE", str(tmp_path / "a_file" / "cache"))  # no folder can be made there
+    write_tree(tmp_path, "pics", ["ant", "bee"], per_class=1)
+    with pytest.warns(UserWarning, match="cannot write the decode cache.*TINYGRAD_IFT_CACHE"):
+        out = data.read_image_folder(tmp_path / "pics")
+    assert out["y"].tolist() == [0, 1]
+
+
+def test_the_first_decode_shows_a_progress_bar(tmp_path, capsys):
+    write_shared_layout(tmp_path, per_class=3)
+    data.load_cifar10(tmp_path)
+    err = capsys.readouterr().err
+    assert "decoding" in err and "cifar10-train-jpeg.tar.gz" in err and "9/9" in err
+    data.load_cifar10(tmp_path)  # from the cache: nothing to decode
+    assert "decoding" not in capsys.readouterr().err
+
+
+def test_a_path_to_the_dataset_file_itself_is_accepted(tmp_path):
+    write_cifar_pickles(tmp_path / "pickles")
+    assert data.load_cifar10(tmp_path / "pickles" / "test_batch")["x_train"].shape == (20, 32, 32, 3)
+    (tmp_path / "shared").mkdir()
+    write_shared_layout(tmp_path / "shared")
+    assert data.load_cifar10(tmp_path / "shared" / "cifar10-train-jpeg.tar.gz")["x_train"].shape == (6, 32, 32, 3)
+    x = images(5, 28, 28, 1)[..., 0]
+    (tmp_path / "idx").mkdir()
+    for stem, arr in (("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", np.arange(5)),
+                      ("t10k-images-idx3-ubyte", x[:2]), ("t10k-labels-idx1-ubyte", np.arange(2))):
+        write_idx(tmp_path / "idx" / stem, arr, compress=True)
+    assert data.load_mnist(tmp_path / "idx" / "t10k-labels-idx1-ubyte.gz")["x_train"].shape == (5, 28, 28)
+    with pytest.raises(FileNotFoundError) as error:
+        data.load_mnist(tmp_path / "shared" / "cifar10-train-jpeg.tar.gz")
+    assert_one_line(error, "is not a MNIST file", "mnist.npz", "IDX")
+
+
+@pytest.mark.parametrize("load, forms", [
+    (data.load_mnist, ["mnist.npz", "train-images-idx3-ubyte", "t10k-labels-idx1-ubyte", ".gz",
+                       "any one of these files"]),
+    (data.load_fashion_mnist, ["fashion-mnist.npz", "fashion_mnist.npz", "train-labels-idx1-ubyte"]),
+    (data.load_cifar10, ["cifar-10-batches-py", "data_batch_1", "cifar10.npz", "cifar-10.npz", "train/ and test/",
+                         "cifar10-test.npz", "cifar10-train-jpeg.tar.gz", "any one of these files"]),
+])
+def test_nothing_found_lists_every_accepted_form(load, forms, tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        load(tmp_path)
+    assert_one_line(error, str(tmp_path), "found no dataset", *forms)

@@ -167,3 +167,15 @@ def test_device_parsing():
     assert tg.Device("cuda") == "cuda:0" and str(tg.Device("cuda:1")) == "cuda:1"
     with pytest.raises(ValueError, match="device"):
         tg.Device("tpu")
+
+
+def test_matmul_makes_the_gradient_of_a_transposed_weight_in_the_weights_layout():
+    """x @ W.T: dW.T comes out F-ordered, so W.grad (its transpose) is C-contiguous without a copy."""
+    rng = np.random.default_rng(0)
+    x, w, g = rng.standard_normal((5, 4)), rng.standard_normal((3, 4)), rng.standard_normal((5, 3))
+    node = tg.ops.MatMul()
+    node.forward(x, w.T)
+    grad_x, grad_wt = node.backward(g)
+    assert grad_wt.T.flags.c_contiguous
+    np.testing.assert_allclose(grad_wt, x.T @ g)
+    np.testing.assert_allclose(grad_x, g @ w)

@@ -18,6 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_ift as tg
+import tinygrad_ift.nn.functional as F
+
+TF = torch.nn.functional
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SMALL = dict(min_side=1, max_side=4)
@@ -35,6 +38,8 @@ def values(data, shape, domain="real"):
         elements = st.one_of(st.floats(-2.5, -0.2), st.floats(0.2, 2.5))
     elif domain == "unit":
         elements = st.floats(-0.9, 0.9)
+    elif domain == "off_kinks":  # away from the kinks of the piecewise activations (0, +-1, +-3, 6)
+        elements = st.floats(-7.0, 7.0).filter(lambda v: min(abs(v - k) for k in (-3, -1, 0, 1, 3, 6)) > 0.05)
     elif domain == "fractional":  # at least 0.1 from an integer, for floor/ceil/round/trunc
         elements = st.floats(-2.5, 2.5).filter(lambda v: abs(v - round(v)) > 0.1 and abs(abs(v % 1) - 0.5) > 0.05)
     else:
@@ -299,6 +304,21 @@ CASES = [
     binary("logaddexp", lambda a, b: a.logaddexp(b), torch.logaddexp),
     Case("lerp", lerp_case),
     unary("lerp_scalar_weight", lambda a: a.lerp(a * a, 0.3), lambda a: torch.lerp(a, a * a, 0.3)),
+    # activations
+    unary("leaky_relu", lambda a: F.leaky_relu(a, 0.2), lambda a: TF.leaky_relu(a, 0.2), domain="off_kinks"),
+    unary("elu", lambda a: F.elu(a, 0.7), lambda a: TF.elu(a, 0.7), domain="off_kinks"),
+    unary("selu", F.selu, TF.selu, domain="off_kinks"),
+    unary("celu", lambda a: F.celu(a, 1.5), lambda a: TF.celu(a, 1.5), domain="off_kinks"),
+    unary("silu", F.silu, TF.silu, domain="off_kinks"),
+    unary("mish", F.mish, TF.mish, domain="off_kinks"),
+    unary("softplus", lambda a: F.softplus(a, 2.0, 5.0), lambda a: TF.softplus(a, 2.0, 5.0), domain="off_kinks"),
+    unary("hardtanh", lambda a: F.hardtanh(a, -2.0, 1.0), lambda a: TF.hardtanh(a, -2.0, 1.0), domain="off_kinks"),
+    unary("relu6", F.relu6, TF.relu6, domain="off_kinks"),
+    unary("hardsigmoid", F.hardsigmoid, TF.hardsigmoid, domain="off_kinks"),
+    unary("hardswish", F.hardswish, TF.hardswish, domain="off_kinks"),
+    unary("logsigmoid", F.logsigmoid, TF.logsigmoid, domain="off_kinks"),
+    unary("softsign", F.softsign, TF.softsign, domain="off_kinks"),
+    softmax_like("softmin", lambda x, ax: F.softmin(x, ax), lambda x, ax: TF.softmin(x, ax)),
     binary("method_forms", lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(),
            lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(), domain=("real", "nonzero")),
 ]

@@ -42,3 +42,15 @@ def test_bitwise_on_floats_names_the_operation_and_dtypes():
         tg.tensor([1.0]) & tg.tensor([1])
     with pytest.raises(ValueError, match="div: rounding_mode must be"):
         tg.tensor([1.0]).div(2, rounding_mode="ceil")
+
+
+@pytest.mark.parametrize("name, args", [
+    ("LeakyReLU", (0.1,)), ("ELU", (0.5,)), ("SELU", ()), ("CELU", (2.0,)), ("SiLU", ()), ("Mish", ()),
+    ("Softplus", (1.5, 3.0)), ("Hardtanh", (-0.5, 2.0)), ("ReLU6", ()), ("Hardsigmoid", ()), ("Hardswish", ()),
+    ("LogSigmoid", ()), ("Softsign", ()), ("Softmin", (1,)), ("LogSoftmax", (0,)),
+])
+def test_activation_modules_match_torch(name, args):
+    x = np.linspace(-8, 8, 30).reshape(5, 6) + 0.013  # off every kink
+    ours = getattr(tg.nn, name)(*args)(tg.tensor(x, requires_grad=True))
+    theirs = getattr(torch.nn, name)(*args)(torch.tensor(x, dtype=torch.float32))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -1,7 +1,12 @@
 """The training command line: a real MNIST run learns, resume is bit-identical, results.json's schema, NaN stops,
-bad flags get argparse's error, plots are written."""
+bad flags get argparse's error, plots are written; no run is lost (an earlier run is kept, Ctrl-C writes the
+finished epochs, the logdir is checked first) and every mistake is a one-line error, in a real subprocess."""
 import json
+import os
 import runpy
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +53,28 @@ def tiny_run(data_dir: Path, logdir: Path, *extra: str) -> list[str]:
 
 
 def model_arrays(logdir: Path) -> dict:
-    return {name: a for name, a in tg.load(logdir / "checkpoint.npz").items() if name.startswith("model/")}
+    return tg.load(logdir / "checkpoint.npz")["model"]
 
 
 def checkpoint_epoch(logdir: Path) -> int:
-    return json.loads(str(tg.load(logdir / "checkpoint.npz")["meta"]))["epoch"]
+    return tg.load(logdir / "checkpoint.npz")["progress"]["epoch"]
+
+
+def run_cli(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """`python -m tinygrad_ift <args>` in a fresh interpreter, as a user types it."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env}
+    return subprocess.run([sys.executable, "-m", "tinygrad_ift", *args], capture_output=True, text=True,
+                          timeout=timeout, env=environment)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str, status: int = 2) -> str:
+    """Exit status `status`, no traceback, and an error line holding every fragment."""
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    error = next(line for line in result.stderr.splitlines() if "error:" in line)
+    for fragment in fragments:
+        assert fragment in error, (fragment, error)
+    return error
 
 
 @pytest.mark.skipif(SHARED is None or not (SHARED / "mnist.npz").exists(), reason="needs ../shared/data/mnist.npz")
@@ -74,9 +96,21 @@ def test_results_json_schema_and_plots(tiny_cifar, tmp_path):
     assert config["optimizer"] == "momentum" and config["lr"] == 0.01 and config["weight_decay"] == 5e-4
     assert config["model_settings"]["hidden_sizes"] == [32] and config["seed"] == 42
     assert results["versions"]["numpy"] == np.__version__ and results["versions"]["tinygrad_ift"] == tg.__version__
-    assert results["device"] == "cpu" and results["device_name"]
+    assert results["device"] == "cpu" and results["device_name"] and results["finished"] is True
     assert {"loss.png", "accuracy.png", "checkpoint.npz"} <= {p.name for p in (tmp_path / "run").iterdir()}
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_runs_trained_weights_load_in_one_call(tiny_cifar, tmp_path):
+    import models
+    from tinygrad_ift.files import read_json
+    main(tiny_run(tiny_cifar, tmp_path / "run", "--epochs", "1"))
+    config = read_json(tmp_path / "run" / "results.json")["config"]  # the README's lines
+    model = models.build_model(config["model"], config["model_settings"])
+    model.load_state_dict(tg.load(tmp_path / "run" / "checkpoint.npz")["model"])
+    trained = tg.load(tmp_path / "run" / "checkpoint.npz")["model"]
+    for name, tensor in model.state_dict().items():
+        np.testing.assert_array_equal(tensor.numpy(), trained[name], err_msg=name)
 
 
 def test_adam_gets_no_weight_decay_by_default(tiny_cifar, tmp_path):
@@ -94,10 +128,13 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_cifar, tmp_path, m
         raise KeyboardInterrupt  # the process is killed right after epoch 1's checkpoint
 
     monkeypatch.setattr(trainer_module, "save_checkpoint", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit) as exit_info:
         main(tiny_run(tiny_cifar, tmp_path / "resumed"))
     monkeypatch.undo()
+    assert exit_info.value.code == 130
     assert checkpoint_epoch(tmp_path / "resumed") == 1
+    partial = json.loads((tmp_path / "resumed" / "results.json").read_text())
+    assert partial["train_losses"] == whole["train_losses"][:1] and not partial["finished"]
     tg.manual_seed(1234)  # whatever the generator's state, resume restores it
     resumed = main(tiny_run(tiny_cifar, tmp_path / "resumed", "--resume"))
 
@@ -183,3 +220,146 @@ def test_cifar_suite_runs_an_experiment_and_skips_finished_runs(tiny_cifar, tmp_
     assert len(list((tmp_path / "plots" / "learning_rates").glob("*.png"))) == 4
     suite_main(["--experiments", "learning_rates", "--epochs", "1", "--results_dir", str(tmp_path), *flags])
     assert capsys.readouterr().out.count("finished earlier, skipped") == 3
+
+
+# ----- nothing lost: earlier runs, Ctrl-C, the logdir, resume -------------------------------------------------
+def test_ctrl_c_writes_the_finished_epochs_says_how_to_resume_and_exits_130(tiny_cifar, tmp_path):
+    logdir = tmp_path / "run"
+    flags = tiny_run(tiny_cifar, logdir, "--batch_size", "16")
+    flags[flags.index("--epochs") + 1] = "1000"
+    flags[flags.index("--data_dir") + 1] = str(tiny_cifar / "cifar10.npz")  # the file itself, not its folder
+    process = subprocess.Popen([sys.executable, "-m", "tinygrad_ift", "train", *flags], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    for line in process.stdout:
+        if line.startswith("epoch 1/1000:"):  # the first epoch is done: press Ctrl-C in the second
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "--resume" in stderr and str(logdir) in stderr
+    results = json.loads((logdir / "results.json").read_text())
+    assert results["finished"] is False and results["test_acc"] is None
+    assert len(results["train_losses"]) == checkpoint_epoch(logdir) >= 1
+    assert (logdir / "loss.png").stat().st_size > 0
+
+
+def test_an_earlier_run_is_kept_unless_resume_or_overwrite_says_otherwise(tiny_cifar, tmp_path, monkeypatch):
+    logdir = tmp_path / "run"
+    main(tiny_run(tiny_cifar, logdir, "--epochs", "2"))
+    before = (logdir / "results.json").read_bytes()
+    refused = run_cli("train", *tiny_run(tiny_cifar, logdir, "--epochs", "1"))
+    assert_one_line_error(refused, "already holds a run", "--resume", "--overwrite", str(logdir))
+    assert (logdir / "results.json").read_bytes() == before and checkpoint_epoch(logdir) == 2
+    both = run_cli("train", *tiny_run(tiny_cifar, logdir, "--resume", "--overwrite"))
+    assert_one_line_error(both, "--overwrite", "not allowed with")
+
+    def interrupted(self, epoch):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(trainer_module.Trainer, "train_epoch", interrupted)
+    with pytest.raises(SystemExit) as exit_info:  # --overwrite deletes the earlier run before training
+        main(tiny_run(tiny_cifar, logdir, "--overwrite", "--epochs", "1"))
+    assert exit_info.value.code == 130
+    assert sorted(p.name for p in logdir.iterdir()) == ["model.json"] or not list(logdir.iterdir())
+    monkeypatch.undo()
+    assert len(main(tiny_run(tiny_cifar, logdir, "--epochs", "1"))["train_losses"]) == 1
+    (logdir / "checkpoint.npz").unlink()
+    no_checkpoint = run_cli("train", *tiny_run(tiny_cifar, logdir, "--resume"))
+    assert_one_line_error(no_checkpoint, "no checkpoint.npz to resume from", "--overwrite")
+
+
+@pytest.mark.parametrize("case", ["empty string", "existing file", "under a file", "read-only folder"])
+def test_an_unwritable_logdir_is_refused_before_any_data_is_read(case, tmp_path):
+    (tmp_path / "file").write_text("x")
+    logdir = {"empty string": "", "existing file": str(tmp_path / "file"),
+              "under a file": str(tmp_path / "file" / "run"), "read-only folder": str(tmp_path / "locked" / "run")
+              }[case]
+    if case == "read-only folder":
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders (see the os.access test below)")
+        (tmp_path / "locked").mkdir(mode=0o555)
+    empty = tmp_path / "no_data"
+    empty.mkdir()  # were the data read first, the error would be about --data_dir
+    result = run_cli("train", "--data_dir", str(empty), "--logdir", logdir)
+    assert_one_line_error(result, "--logdir")
+
+
+def test_a_logdir_without_write_permission_is_refused(tmp_path, monkeypatch, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    with pytest.raises(SystemExit):
+        main(["--data_dir", str(tmp_path), "--logdir", str(locked / "run")])
+    assert f"--logdir: {locked} is not writable" in capsys.readouterr().err
+
+
+def test_resume_never_contradicts_its_checkpoint(tiny_cifar, tmp_path):
+    logdir = tmp_path / "run"
+    main(tiny_run(tiny_cifar, logdir, "--epochs", "2"))
+    before = (logdir / "results.json").read_bytes()
+    fewer = run_cli("train", *tiny_run(tiny_cifar, logdir, "--resume", "--epochs", "1"))
+    assert_one_line_error(fewer, "holds 2 finished epochs", "--epochs 2 or more")
+    assert (logdir / "results.json").read_bytes() == before
+    extended = main(tiny_run(tiny_cifar, logdir, "--resume", "--epochs", "3"))
+    assert len(extended["train_losses"]) == extended["config"]["epochs"] == 3
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("{\"hidden_sizes\": [32],}", "is not valid JSON"),
+    ("[32]", "expected a JSON object"),
+    ("{\"hidden_sizes\": \"32\"}", "'hidden_sizes' should be a list of positive integers"),
+    ("{\"hidden_sizes\": [0]}", "'hidden_sizes' should be a list of positive integers"),
+    ("{\"activation\": 3}", "'activation' should be a string"),
+    ("{\"hiden_sizes\": [32]}", "unknown key 'hiden_sizes'"),
+    ("{\"activation\": \"relu\"}", "missing key 'hidden_sizes'"),
+    ("{\"hidden_sizes\": [8], \"activation\": \"swish\"}", "swish"),  # a value the constructor rejects
+])
+def test_a_bad_model_config_is_a_one_line_error_naming_the_file_and_key(content, fragment, tiny_cifar, tmp_path):
+    config = tmp_path / "mlp.json"
+    config.write_text(content)
+    result = run_cli("train", "--data_dir", str(tiny_cifar), "--logdir", str(tmp_path / "run"),
+                     "--model_config", str(config), "--epochs", "1")
+    assert_one_line_error(result, "--model_config", str(config), fragment)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupted", "not a checkpoint"])
+def test_a_damaged_checkpoint_is_a_one_line_error_saying_what_to_do(damage, tiny_cifar, tmp_path):
+    logdir = tmp_path / "run"
+    main(tiny_run(tiny_cifar, logdir, "--epochs", "1"))
+    checkpoint = logdir / "checkpoint.npz"
+    raw = checkpoint.read_bytes()
+    if damage == "truncated":
+        checkpoint.write_bytes(raw[:len(raw) // 2])
+    elif damage == "corrupted":
+        middle = len(raw) // 2
+        checkpoint.write_bytes(raw[:middle] + bytes(64) + raw[middle + 64:])
+    else:
+        tg.save({"weight": np.zeros(3)}, checkpoint)
+    result = run_cli("train", *tiny_run(tiny_cifar, logdir, "--resume", "--epochs", "2"))
+    assert_one_line_error(result, "--resume", str(checkpoint), "--overwrite")
+
+
+def test_missing_matplotlib_is_found_at_start_up_with_an_install_hint(tmp_path):
+    code = "import sys; sys.modules['matplotlib'] = None; from tinygrad_ift.__main__ import main; main()"
+    result = subprocess.run([sys.executable, "-c", code, "train", "--data_dir", str(tmp_path), "--logdir",
+                             str(tmp_path / "run")], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert_one_line_error(result, "matplotlib", "pip install")
+
+
+def test_a_test_only_file_is_refused_with_what_training_needs(tmp_path, capsys):
+    np.savez(tmp_path / "test-only.npz", x_test=np.zeros((2, 32, 32, 3), np.uint8), y_test=np.arange(2))
+    with pytest.raises(SystemExit):
+        main(["--data_dir", str(tmp_path / "test-only.npz"), "--logdir", str(tmp_path / "run")])
+    assert "has no x_train/y_train" in capsys.readouterr().err
+
+
+def test_help_exits_0_and_demo_help_does_not_run_the_demo():
+    top = run_cli("--help")
+    assert top.returncode == 0 and "demo" in top.stdout and "train" in top.stdout
+    demo_help = run_cli("demo", "--help")
+    assert demo_help.returncode == 0 and "--steps" in demo_help.stdout and "step    0" not in demo_help.stdout
+    unknown = run_cli("trian")
+    assert unknown.returncode == 2 and "unknown command 'trian'" in unknown.stderr

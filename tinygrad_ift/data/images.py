@@ -1,12 +1,21 @@
-"""Image-folder trees (`<split>/<class>/*.jpg|png`), as folders or inside a .tar.gz, decoded once and cached."""
+"""Image-folder trees (`<split>/<class>/*.jpg|png`), as folders or inside a .tar.gz, decoded once and cached.
+
+The cache (one uncompressed .npz per decoded tree: its images as uint8 arrays) lives in $TINYGRAD_IFT_CACHE
+or ~/.cache/tinygrad_ift. A damaged cache file is decoded again and rewritten; an
+unwritable cache folder costs a warning, and the images are decoded on every run.
+"""
 from __future__ import annotations
 
 import io
 import tarfile
+import warnings
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..serialization import load, save
 from .paths import cache_file
@@ -37,7 +46,9 @@ def _stack(entries: list[tuple[str, str, bytes]], classes: list[str] | None, sou
         raise ValueError(f"{source}: class folders {unknown} are not among the expected classes {names}")
     entries.sort(key=lambda e: (index[e[0]], e[1]))
     with ThreadPoolExecutor() as pool:  # Pillow releases the GIL while it decodes
-        decoded = list(pool.map(lambda e: _decode(e[2], f"{source}/{e[0]}/{e[1]}"), entries))
+        decoding = pool.map(lambda e: _decode(e[2], f"{source}/{e[0]}/{e[1]}"), entries)
+        decoded = list(tqdm(decoding, total=len(entries), desc=f"decoding {source} (once: then cached)",
+                            unit="image", dynamic_ncols=True))
     odd = next((i for i, image in enumerate(decoded) if image.shape != decoded[0].shape), None)
     if odd is not None:
         raise ValueError(f"{source}: images differ in size: {entries[0][0]}/{entries[0][1]} is "
@@ -53,22 +64,42 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     return str(path), stat.st_size, stat.st_mtime_ns
 
 
+def _cached(cache: Path, decode: Callable[[], dict]) -> dict:
+    """The arrays `decode()` makes, read from `cache` when a sound copy is there, else decoded and written."""
+    if cache.exists():
+        try:
+            out = dict(load(cache))
+            if {"x", "y", "classes"} <= out.keys():
+                return out
+            raise ValueError(f"{cache} lacks some of the arrays x, y, classes")
+        except (ValueError, OSError) as err:
+            warnings.warn(f"the decode cache is unusable ({err}); decoding the images again to rebuild it",
+                          stacklevel=3)
+    out = decode()
+    try:
+        save(out, cache)
+    except OSError as err:
+        warnings.warn(f"cannot write the decode cache {cache} ({err}); continuing without it, so the next run "
+                      "decodes the images again. Set $TINYGRAD_IFT_CACHE to a writable folder", stacklevel=3)
+    return out
+
+
 def read_image_folder(root: Path, classes: list[str] | None = None) -> dict:
     """A `<root>/<class>/<image>` tree; labels follow `classes` (default: sorted folder names). Cached."""
     files = sorted(f for f in root.resolve().glob("*/*") if f.suffix.lower() in IMAGE_SUFFIXES)
     cache = cache_file("imagefolder", [classes, *map(_stamp, files)])
-    if cache.exists():
-        return dict(load(cache))
-    out = _stack([(f.parent.name, f.name, f.read_bytes()) for f in files], classes, str(root))
-    save(out, cache)
-    return out
+    return _cached(cache, lambda: _stack([(f.parent.name, f.name, f.read_bytes()) for f in files], classes,
+                                         str(root)))
 
 
 def read_image_tar(archive: Path, split: str, classes: list[str] | None = None) -> dict:
     """The `<split>/<class>/<image>` members of a .tar.gz, decoded without extracting. Cached."""
     cache = cache_file(f"imagetar-{split}", [classes, _stamp(archive.resolve())])
-    if cache.exists():
-        return dict(load(cache))
+    return _cached(cache, lambda: _stack(_tar_entries(archive, split), classes, f"{archive}:{split}"))
+
+
+def _tar_entries(archive: Path, split: str) -> list[tuple[str, str, bytes]]:
+    """(class name, file name, bytes) of every image under `<split>/` in the archive."""
     entries = []
     try:
         with tarfile.open(archive, "r:*") as tar:
@@ -77,8 +108,6 @@ def read_image_tar(archive: Path, split: str, classes: list[str] | None = None) 
                 if (member.isfile() and len(parts) >= 3 and parts[-3] == split
                         and Path(parts[-1]).suffix.lower() in IMAGE_SUFFIXES):
                     entries.append((parts[-2], parts[-1], tar.extractfile(member).read()))
-    except tarfile.TarError as err:
-        raise ValueError(f"{archive}: not a readable tar archive ({err})") from err
-    out = _stack(entries, classes, f"{archive}:{split}")
-    save(out, cache)
-    return out
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:  # e.g. a download cut short
+        raise ValueError(f"{archive}: not a readable tar archive, or damaged ({err}); fetch it again") from err
+    return entries

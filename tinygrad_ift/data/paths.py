@@ -5,6 +5,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from ..serialization import load
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,6 +27,14 @@ def resolve(path: "str | os.PathLike | None") -> Path:
     if found is None:
         raise FileNotFoundError("no data path given, $TINYGRAD_IFT_DATA is unset and ../shared/data does not exist")
     return found
+
+
+def read_npz(path: Path, dataset: str) -> dict:
+    """Every array of a dataset's .npz; a damaged or foreign file is a one-line ValueError naming it."""
+    try:
+        return dict(load(path))
+    except ValueError as err:
+        raise ValueError(f"{dataset}: {err}") from err
 
 
 def cache_file(tag: str, fingerprint: list) -> Path:

@@ -1,6 +1,7 @@
 """Layers and containers with PyTorch's names: `from tinygrad_ift import nn`."""
 from . import functional, init
-from .activation import GELU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
+                         Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
 from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Linear
@@ -12,4 +13,6 @@ from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 __all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "Identity", "Flatten",
            "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "BatchNorm1d",
            "BatchNorm2d", "LayerNorm", "Dropout", "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax",
+           "Softmin", "LogSoftmax", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6",
+           "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss"]

@@ -1,105 +1,52 @@
-"""2-D convolution by im2col: copy every window into a column matrix, then one matrix product per group.
-
-The batch is processed in chunks whose columns (about COLUMN_CHUNK_BYTES) stay in the CPU cache between the
-copy that writes them and the product that reads them; nothing batch-sized but the padded input is kept for
-the backward pass, which rebuilds each chunk's columns instead of storing them all.
-"""
+"""2-D convolution by im2col: copy every window into a column matrix, then one matrix product per group."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..buffer_pool import POOL
 from ..tensor import Tensor
 from . import init
 from .im2col import col2im, im2col, output_size, pad_channels_last, pair
 from .module import Module, Parameter
-
-COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # NumPy: columns per chunk (chosen by benchmarks.bench_conv)
-GPU_COLUMN_CHUNK_BYTES = 2 ** 30  # CuPy: no cache to fit, only memory to spare
 
 
 class Conv2dFunction(Function):
     """out[n, o, y, x] = sum_k W[o, k] cols[(n, y, x), k] + b[o], with cols = im2col(x) and k running over
     (kernel row, kernel column, input channel) within o's group.
 
-    dW = grad^T cols and db = grad summed over n, y, x. dx: with stride 1 it is the correlation of the padded
-    output gradient with the kernel of the transposed convolution (a "full" convolution: no column gradient
-    to scatter); otherwise the column gradient grad W is scattered back by col2im.
+    dW = grad^T cols, db = grad summed over n, y, x, and dx = col2im(grad W): each column's gradient added back
+    onto the pixels of its window. Only the padded input is kept for backward, which rebuilds the columns.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         xp = get_array_module(x)
         n, c, h, w = x.shape
-        kh, kw = weight.shape[2:]
-        self.kernel, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
-        self.groups, self.x_shape, self.weight, self.has_bias = groups, x.shape, weight, bias is not None
-        self.out_hw = tuple(output_size(*axis) for axis in zip((h, w), self.kernel, stride, padding, dilation))
+        self.geometry = weight.shape[2:], stride, padding, dilation
+        self.x_shape, self.weight_shape, self.has_bias = x.shape, weight.shape, bias is not None
         self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
-        self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
-        out = POOL.empty(xp, (n, weight.shape[0]) + self.out_hw, x.dtype)
-        step = _chunk_size(xp, self.out_hw[0] * self.out_hw[1] * kh * kw * c * x.dtype.itemsize, n, weight.nbytes)
-        columns = POOL.take(xp, (step * self.out_hw[0] * self.out_hw[1], groups, kh * kw * c // groups), x.dtype)
-        for chunk in _chunks(n, step):  # padding a chunk just before its im2col finds it still in cache
-            padded = pad_channels_last(x[chunk], padding, self.x_padded[chunk])
-            out[chunk] = _apply_kernel(self.w, im2col(padded, self.kernel, stride, dilation, groups, columns),
-                                       self.out_hw)
-        POOL.give(columns)
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
-        return out
+        self.x_padded = pad_channels_last(x, padding, xp.empty((n, h + 2 * padding[0], w + 2 * padding[1], c),
+                                                                 dtype=x.dtype))
+        out_hw = tuple(output_size(*axis) for axis in zip((h, w), *self.geometry))
+        self.columns_shape = (n * out_hw[0] * out_hw[1],) + self.w.shape[::2]  # (N*OH*OW, G, kh*kw*C/G)
+        out = _apply_kernel(self.w, self._columns(), out_hw)
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+    def _columns(self):
+        """im2col of the padded input."""
+        kernel, stride, _, dilation = self.geometry
+        out = get_array_module(self.x_padded).empty(self.columns_shape, dtype=self.x_padded.dtype)
+        return im2col(self.x_padded, kernel, stride, dilation, self.w.shape[0], out)
 
     def backward(self, grad):
-        xp = get_array_module(grad)
-        n, out_c, oh, ow = grad.shape
-        _, c, h, w = self.x_shape
-        groups, (kh, kw) = self.groups, self.kernel
-        full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, self.kernel, self.padding))
-        by_correlation = self.stride == (1, 1) and min(full_padding) >= 0
-        per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
-        step = _chunk_size(xp, per_image, n, self.weight.nbytes)
-        columns = POOL.take(xp, (step * oh * ow, groups, kh * kw * c // groups), grad.dtype)
-        if by_correlation:
-            transposed = _grouped_kernel(_transposed_kernel(self.weight, groups), groups)  # (G, C/G, kh*kw*O/G)
-            grad_padded = POOL.take(xp, (step, oh + 2 * full_padding[0], ow + 2 * full_padding[1], out_c),
-                                    grad.dtype)
-            grad_columns = POOL.take(xp, (step * h * w, groups, kh * kw * out_c // groups), grad.dtype)
-        grad_w = xp.zeros_like(self.w)
-        grad_x = POOL.empty(xp, self.x_shape, grad.dtype)
-        for chunk in _chunks(n, step):
-            m = chunk.stop - chunk.start
-            cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)
-            g = xp.ascontiguousarray(grad[chunk].transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, -1)
-            grad_w += _matmul_per_group(g, cols.transpose(1, 0, 2))
-            if by_correlation:
-                g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
-                g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)
-                grad_x[chunk] = _apply_kernel(transposed, g_cols, (h, w))
-            else:
-                d_cols = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (m*OH*OW, G, K)
-                grad_x[chunk] = col2im(d_cols, (m, c, h, w), self.kernel, self.stride, self.padding, self.dilation)
-        for scratch in (columns, grad_padded, grad_columns) if by_correlation else (columns,):
-            POOL.give(scratch)
-        grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
+        out_c, c_per_group, kh, kw = self.weight_shape
+        groups = self.w.shape[0]
+        g = grad.transpose(1, 0, 2, 3).reshape(groups, out_c // groups, -1)  # (G, O/G, N*OH*OW)
+        grad_w = _matmul_per_group(g, self._columns().transpose(1, 0, 2))  # (G, O/G, kh*kw*C/G)
+        grad_w = grad_w.reshape(out_c, kh, kw, c_per_group).transpose(0, 3, 1, 2)
+        grad_columns = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (N*OH*OW, G, K)
+        grad_x = col2im(grad_columns, self.x_shape, *self.geometry)
         return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
-
-    def __del__(self):
-        """The padded input goes back to the pool once this node is freed (after backward, or under no_grad)."""
-        if "x_padded" in self.__dict__:
-            POOL.give(self.__dict__.pop("x_padded"))
-
-
-def _chunk_size(xp, bytes_per_image: int, n: int, kernel_bytes: int) -> int:
-    """How many images per chunk keep the columns near the chunk budget (at least 1, at most n if n > 0). The
-    budget is at least twice the kernel's size: every chunk adds a kernel-sized weight gradient."""
-    budget = max(COLUMN_CHUNK_BYTES if xp is np else GPU_COLUMN_CHUNK_BYTES, 2 * kernel_bytes)
-    return max(1, min(n, budget // max(1, bytes_per_image)))
-
-
-def _chunks(n: int, step: int):
-    """Slices of `step` images covering a batch of n."""
-    return (slice(start, min(start + step, n)) for start in range(0, n, step))
 
 
 def _grouped_kernel(weight, groups: int):
@@ -108,14 +55,6 @@ def _grouped_kernel(weight, groups: int):
     out_c, c_per_group, kh, kw = weight.shape
     per_group = weight.reshape(groups, out_c // groups, c_per_group, kh, kw).transpose(0, 1, 3, 4, 2)
     return get_array_module(weight).ascontiguousarray(per_group).reshape(groups, out_c // groups, -1)
-
-
-def _transposed_kernel(weight, groups: int):
-    """The (C, O/G, kh, kw) kernel whose correlation with the output gradient gives the input gradient:
-    W'[g*C/G + c, o, i, j] = W[g*O/G + o, c, kh-1-i, kw-1-j] (flipped in space, channels swapped per group)."""
-    out_c, c_per_group, kh, kw = weight.shape
-    per_group = weight.reshape(groups, out_c // groups, c_per_group, kh, kw)[..., ::-1, ::-1]
-    return per_group.swapaxes(1, 2).reshape(groups * c_per_group, out_c // groups, kh, kw)
 
 
 def _apply_kernel(kernel, cols, out_hw: tuple[int, int]):

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import ops
 from .. import random as _random
 from ..autograd import Function
 from ..backend import get_array_module
@@ -16,6 +17,8 @@ from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_p
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
            "batch_norm", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
+           "leaky_relu", "elu", "selu", "celu", "silu", "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
+           "hardswish", "logsigmoid", "softsign", "softmin",
            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "one_hot", "pad"]
 
 
@@ -57,6 +60,66 @@ def tanh(input: Tensor) -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return ops.LeakyReLUFunction.apply(input._floating(), negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return ops.ELUFunction.apply(input._floating(), alpha=alpha)
+
+
+def selu(input: Tensor) -> Tensor:
+    return ops.ELUFunction.apply(input._floating(), alpha=ops.SELU_ALPHA, scale=ops.SELU_SCALE)
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides the input)")
+    return ops.ELUFunction.apply(input._floating(), alpha=alpha, input_scale=1.0 / alpha)
+
+
+def silu(input: Tensor) -> Tensor:
+    return ops.SiLUFunction.apply(input._floating())
+
+
+def mish(input: Tensor) -> Tensor:
+    return ops.MishFunction.apply(input._floating())
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return ops.SoftplusFunction.apply(input._floating(), beta=beta, threshold=threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    return ops.HardtanhFunction.apply(input._floating(), min_val=min_val, max_val=max_val)
+
+
+def relu6(input: Tensor) -> Tensor:
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor) -> Tensor:
+    return ops.HardsigmoidFunction.apply(input._floating())
+
+
+def hardswish(input: Tensor) -> Tensor:
+    return ops.HardswishFunction.apply(input._floating())
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return ops.LogSigmoidFunction.apply(input._floating())
+
+
+def softsign(input: Tensor) -> Tensor:
+    return ops.SoftsignFunction.apply(input._floating())
+
+
+def softmin(input: Tensor, dim: int = -1) -> Tensor:
+    return (-input._floating()).softmax(dim)
 
 
 def softmax(input: Tensor, dim: int = -1) -> Tensor:

@@ -8,136 +8,47 @@ import numpy as np
 from ..autograd import Function, check_same_device
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ..buffer_pool import POOL
-from ..batch_blocks import batch_slices, per_position, run_on_slices
 from .module import Module, Parameter
 
 
 class BatchNormFunction(Function):
-    """Per channel: y = xhat * weight + bias,  xhat = (x - mean) * invstd,  invstd = 1 / sqrt(var + eps).
+    """Per channel (dim 1), over the batch and spatial dims: y = xhat * weight + bias,
+    xhat = (x - mean) * invstd,  invstd = 1 / sqrt(var + eps).
 
-    Statistics are over the batch and spatial dims, flattened into the layout (N, C, L); m(.) is the mean
-    over n and l. The forward computes y = x * scale + shift with scale = weight * invstd and
-    shift = bias - mean * scale, so it writes one array and saves only x.
-
-    Training uses the batch's mean and (biased) variance, which depend on x; weight is constant per channel, so
-        dx = scale * (dy - m(dy) - xhat * m(dy * xhat)),
-    while in eval the running statistics are constants and dx = scale * dy.
-    dweight = sum(dy * xhat) = invstd * sum(dy * (x - mean)), dbias = sum(dy). Every chain of full-size
-    ops runs one cache-sized slice of the batch at a time (see batch_blocks). Given running statistics
-    (arrays) in training, forward updates them in place.
+    Training uses the batch's mean and (biased) variance, which depend on x; with dxhat = dy * weight and m(.)
+    the mean over the batch and spatial dims,
+        dx = invstd * (dxhat - m(dxhat) - xhat * m(dxhat * xhat)),
+    while in eval the running statistics are constants and dx = invstd * dxhat. dweight = sum(dy * xhat),
+    dbias = sum(dy). Given running statistics (arrays) in training, forward updates them in place.
     """
 
     def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
                 momentum=0.1):
         xp = get_array_module(x)
-        self.shape, self.training = x.shape, training
-        x = x.reshape(x.shape[0], x.shape[1], -1)
-        self.slices = batch_slices(x)
+        self.axes = (0,) + tuple(range(2, x.ndim))  # every dim but the channels
+        self.per_channel = (1, -1) + (1,) * (x.ndim - 2)  # a (C,) vector reshaped to broadcast against x
         if training:
-            mean, var = _batch_moments(x, self.slices)
+            mean, var = x.mean(axis=self.axes), x.var(axis=self.axes)
             if running_mean is not None:
-                _update_running_stats(running_mean, running_var, momentum, mean, var, x.shape[0] * x.shape[2])
+                _update_running_stats(running_mean, running_var, momentum, mean, var, x.size // x.shape[1])
         else:
-            mean, var = running_mean.copy(), running_var  # a copy: training may update the buffer before backward
-        invstd = 1.0 / xp.sqrt(var + eps)
-        scale = invstd if weight is None else invstd * weight
-        shift = -mean * scale if bias is None else bias - mean * scale
-        scale_cl, shift_cl = per_position(scale, x.shape[2]), per_position(shift, x.shape[2])
-        out = POOL.empty(xp, x.shape, x.dtype)
-
-        def affine(group):
-            for s in group:
-                xp.multiply(x[s], scale_cl, out=out[s])
-                out[s] += shift_cl
-
-        run_on_slices(affine, self.slices)
-        self.x, self.mean, self.invstd, self.scale = x, mean, invstd, scale
-        return out.reshape(self.shape)
+            mean, var = running_mean, running_var
+        self.training, self.weight = training, weight
+        self.invstd = (1.0 / xp.sqrt(var + eps)).reshape(self.per_channel)
+        self.xhat = (x - mean.reshape(self.per_channel)) * self.invstd
+        if weight is None:
+            return self.xhat
+        return self.xhat * weight.reshape(self.per_channel) + bias.reshape(self.per_channel)
 
     def backward(self, grad):
-        xp = get_array_module(grad)
-        dy, x = grad.reshape(self.x.shape), self.x
-        n, c, length = x.shape
-        mean_cl = per_position(self.mean, length)
-
-        def sums(group):  # sum(dy) and sum(dy * (x - mean)), per channel
-            totals, scratch = _zero_totals(2, x), xp.empty_like(x[group[0]])
-            for s in group:
-                _accumulate(totals[0], dy[s])
-                _accumulate(totals[1], dy[s], _centred(x, s, mean_cl, scratch))
-            return totals
-
-        grad_bias, dot = sum(run_on_slices(sums, self.slices)).sum(axis=-1).astype(x.dtype)
-        grad_weight = dot * self.invstd
-        scale_cl = per_position(self.scale, length)
-        if not self.training:
-            return (dy * scale_cl).reshape(self.shape), grad_weight, grad_bias
-        # dx = dy * scale - (x - mean) * coef - scale * m(dy) = dy * scale - x * coef + const, one op fewer per
-        # element. Rounding x * coef loses eps * |mean| / std of the middle term, as storing x in float32 already does.
-        count = n * length
-        coef = self.scale * self.invstd ** 2 * dot / count  # scale * invstd^2 * m(dy (x - mean))
-        coef_cl = per_position(coef, length)
-        const_cl = per_position(self.mean * coef - self.scale * grad_bias / count, length)
-        dx = POOL.empty(xp, dy.shape, dy.dtype)
-
-        def grad_input(group):
-            scratch = xp.empty_like(x[group[0]])
-            for s in group:
-                x_coef = xp.multiply(x[s], coef_cl, out=scratch[: s.stop - s.start])
-                xp.multiply(dy[s], scale_cl, out=dx[s])
-                dx[s] -= x_coef
-                dx[s] += const_cl
-
-        run_on_slices(grad_input, self.slices)
-        return dx.reshape(self.shape), grad_weight, grad_bias
-
-
-def _centred(x, s: slice, mean_cl, scratch):
-    """x[s] - mean, per position, written into the front of a slice-sized scratch array."""
-    return get_array_module(x).subtract(x[s], mean_cl, out=scratch[: s.stop - s.start])
-
-
-def _batch_moments(x, slices: list) -> tuple:
-    """Per-channel mean and biased variance of x (N, C, L), in one pass over cache-sized slices.
-
-    Each slice adds sum(x - k) and sum((x - k)^2) in float64, shifted by k, the mean of the first sample's
-    positions. Then var = m((x - k)^2) - m(x - k)^2 does not cancel: unlike E[x^2] - mean^2 in float32,
-    which loses everything when |mean| >> std, here m(x - k) is about one std or smaller.
-    """
-    xp = get_array_module(x)
-    shift = x[0].mean(axis=1)
-    shift_cl = per_position(shift, x.shape[2])
-
-    def sums(group):
-        totals, scratch = _zero_totals(2, x), xp.empty_like(x[group[0]])
-        for s in group:
-            shifted = _centred(x, s, shift_cl, scratch)
-            _accumulate(totals[0], shifted)
-            _accumulate(totals[1], shifted, shifted)
-        return totals
-
-    total, squares = sum(run_on_slices(sums, slices)).sum(axis=-1) / (x.shape[0] * x.shape[2])
-    return (shift + total).astype(x.dtype), xp.maximum(squares - total ** 2, 0).astype(x.dtype)
-
-
-SHORT_ROWS = 64  # below this many positions per channel, per-channel sums go over the batch first
-
-
-def _zero_totals(count: int, x):
-    """Zeroed float64 accumulators for `count` per-channel sums over slices of x (N, C, L); see _accumulate."""
-    length = x.shape[2] if x.shape[2] < SHORT_ROWS else 1
-    return get_array_module(x).zeros((count, x.shape[1], length), dtype=np.float64)
-
-
-def _accumulate(total, *blocks) -> None:
-    """total += the product of the blocks (n, C, L), summed over n, and over l unless total is (C, L).
-
-    einsum runs its inner loop along the output, so summing each short row of L (16 on a 4x4 map) is
-    slower than summing over n into a (C, L) total, whose L columns are added at the very end.
-    """
-    subscripts = ",".join(["ncl"] * len(blocks)) + ("->cl" if total.shape[1] == blocks[0].shape[2] else "->c")
-    total += get_array_module(total).einsum(subscripts, *blocks).reshape(total.shape)
+        xhat, axes = self.xhat, self.axes
+        dxhat = grad if self.weight is None else grad * self.weight.reshape(self.per_channel)
+        if self.training:
+            dx = self.invstd * (dxhat - dxhat.mean(axis=axes, keepdims=True)
+                                - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+        else:
+            dx = dxhat * self.invstd
+        return dx, (grad * xhat).sum(axis=axes), grad.sum(axis=axes)
 
 
 class LayerNormFunction(Function):

@@ -6,10 +6,13 @@ an input that takes none. Gradients may keep the broadcast output shape: the
 engine sums them back to each input's shape.
 
 One module per kind of op: `elementwise` (arithmetic and functions applied element by element),
-`elementwise_math` (trigonometric, special, rounding and two-operand math functions),
+`elementwise_math` (trigonometric, special, rounding and two-operand math functions), `activations`,
 `reductions` (sums, maxima, softmax along axes), `linalg` (the matrix product) and `shapes`
 (reshaping, indexing, joining, padding). `ops.Add`, `ops.Sum`, ... name them all.
 """
+from .activations import (SELU_ALPHA, SELU_SCALE, ELUFunction, HardsigmoidFunction, HardswishFunction,
+                          HardtanhFunction, LeakyReLUFunction, LogSigmoidFunction, MishFunction, SiLUFunction,
+                          SoftplusFunction, SoftsignFunction)
 from .elementwise import (Abs, Add, Cast, Clip, Clone, Div, Exp, GELUFunction, Log, Maximum, Minimum, Mul, Neg, Pow,
                           PowScalar, ReLUFunction, SigmoidFunction, Sqrt, Sub, TanhFunction, ToDevice, Where)
 from .elementwise_math import (Acos, Asin, Atan, Copysign, Cos, Cosh, Erf, Exp2, FloorDivide, Fmod, Lerp, Log2,
@@ -23,4 +26,6 @@ __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast
            "Clip", "Where", "Sum", "Mean", "Max", "Min", "LogSumExp", "SoftmaxFunction", "LogSoftmaxFunction", "MatMul",
            "Reshape", "Permute", "Expand", "GetItem", "Concat", "Pad", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
            "Sinh", "Cosh", "Erf", "Exp2", "Log2", "Log10", "Rsqrt", "Rounding", "FloorDivide", "Remainder", "Fmod",
-           "Copysign", "LogAddExp", "Lerp"]
+           "Copysign", "LogAddExp", "Lerp", "LeakyReLUFunction", "ELUFunction", "SELU_ALPHA", "SELU_SCALE",
+           "SiLUFunction", "MishFunction", "SoftplusFunction", "HardtanhFunction", "HardsigmoidFunction",
+           "HardswishFunction", "LogSigmoidFunction", "SoftsignFunction"]

@@ -32,7 +32,15 @@ class MatMul(Function):
         grad = xp.ascontiguousarray(grad.reshape(self.out_shape))  # BLAS needs real strides, not a broadcast view
         grad_a = (grad @ xp.swapaxes(self.b, -1, -2)).reshape(
             grad.shape[:-2] + self.a.shape[-2:])
-        grad_b = (xp.swapaxes(self.a, -1, -2) @ grad).reshape(grad.shape[:-2] + self.b.shape[-2:])
         grad_a = unbroadcast(grad_a, self.a.shape).reshape(self.a_shape)
-        grad_b = unbroadcast(grad_b, self.b.shape).reshape(self.b_shape)
+        if self.b.ndim == 2:  # a matrix, often a weight: one product summing over every row of the batch
+            a2, g2 = self.a.reshape(-1, self.a.shape[-1]), grad.reshape(-1, grad.shape[-1])
+            if self.b.T.flags.c_contiguous and not self.b.flags.c_contiguous:  # b is W.T, a view of a weight W:
+                grad_b = (g2.T @ a2).T  # dW = g^T a made in W's layout, so that W.grad needs no copy
+            else:
+                grad_b = a2.T @ g2
+        else:
+            grad_b = (xp.swapaxes(self.a, -1, -2) @ grad).reshape(grad.shape[:-2] + self.b.shape[-2:])
+            grad_b = unbroadcast(grad_b, self.b.shape)
+        grad_b = grad_b.reshape(self.b_shape)
         return grad_a, grad_b

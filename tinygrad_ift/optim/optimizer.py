@@ -5,6 +5,7 @@ import copy
 from typing import Any, Callable, Iterable
 
 from ..backend import get_array_module, to_device, to_numpy
+from ..fast import implementation
 from ..tensor import Tensor
 
 
@@ -75,8 +76,9 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    self.update(p, p.grad.data, self.state.setdefault(p, {}), group)
+                if p.grad is not None:  # the update of this optimiser, or its fast path on p's device
+                    implementation(type(self), p.device).update(self, p, p.grad.data, self.state.setdefault(p, {}),
+                                                                group)
         return loss
 
     def update(self, param: Tensor, grad: Any, state: dict, group: dict) -> None:

@@ -58,6 +58,10 @@ def prepare_data(config: dict) -> DataSplits:
     (train limited to its first config['subset'] images when set) and the test set, batches on config['device']."""
     spec = SPECS[config["dataset"]]
     arrays = spec.load(config["data_dir"])
+    missing = [key for key in ("x_train", "y_train", "x_test", "y_test") if key not in arrays]
+    if missing:
+        raise ValueError(f"{config['data_dir']} has no {'/'.join(missing)}: training needs both the training and "
+                         "the test split (pass the folder that holds both, or a file that does)")
     full_train = data.ArrayDataset(arrays["x_train"], arrays["y_train"])
     valid_size = min(VALID_SIZE, len(full_train) // 10)
     train_set, valid_set = data.random_split(full_train, [len(full_train) - valid_size, valid_size],

@@ -12,6 +12,7 @@ from typing import Sequence
 from ..files import atomic_open, read_json
 from .results import RESULTS_FILE
 
+CURVE_FILES = {"losses": "loss.png", "accs": "accuracy.png"}  # what plot_curves writes for one run
 METRICS = {"train_losses": "training loss", "valid_losses": "validation loss",
            "train_accs": "training accuracy", "valid_accs": "validation accuracy"}
 
@@ -45,8 +46,7 @@ def plot_curves(results: dict, logdir: str | os.PathLike) -> list[Path]:
             values = results[f"{split}_{quantity}"]
             axes.plot(_epochs(values), values, marker="o", label=METRICS[f"{split}_{quantity}"])
         axes.legend()
-        name = "loss.png" if quantity == "losses" else "accuracy.png"
-        written.append(_save_figure(figure, Path(logdir) / name))
+        written.append(_save_figure(figure, Path(logdir) / CURVE_FILES[quantity]))
     return written
 
 

@@ -33,10 +33,12 @@ class History:
         return asdict(self)
 
 
-def build_results(history: History, test_loss: float, test_acc: float, n_parameters: int, config: dict,
-                  device: backend.Device) -> dict:
-    """Everything needed to compare and reproduce a run: curves, test metrics, configuration, versions, device."""
+def build_results(history: History, test_loss: float | None, test_acc: float | None, n_parameters: int,
+                  config: dict, device: backend.Device) -> dict:
+    """Everything needed to compare and reproduce a run: curves, test metrics, configuration, versions, device.
+    An interrupted run has no test metrics (None) and `finished` False."""
     return {
+        "finished": test_loss is not None,
         **history.to_dict(),
         "test_loss": test_loss,
         "test_acc": test_acc,

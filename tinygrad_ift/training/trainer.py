@@ -5,19 +5,23 @@ import math
 import time
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from .. import random as tg_random
 from ..backend import Device, get_array_module
 from ..grad_mode import no_grad
 from ..nn import Module
 from ..nn import functional as F
 from .builders import build_model, build_optimizer, model_settings
-from .checkpoint import CHECKPOINT_FILE, Progress, load_checkpoint, save_checkpoint, saved_config
+from .checkpoint import CHECKPOINT_FILE, Progress, read_checkpoint, restore, save_checkpoint
 from .datasets import DataSplits
-from .plots import plot_curves
-from .results import build_results, write_results
+from .plots import CURVE_FILES, plot_curves
+from .results import RESULTS_FILE, build_results, write_results
 
 # Flags a resumed run may change: they do not alter what is computed (only how long, where, how verbosely).
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "device", "print_every", "visualize", "data_dir", "logdir"})
+RUN_FILES = (RESULTS_FILE, CHECKPOINT_FILE, *CURVE_FILES.values())  # what a run writes to its logdir
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "device", "print_every", "visualize", "data_dir",
+                               "logdir"})
 
 
 class NonFiniteLossError(RuntimeError):
@@ -25,7 +29,15 @@ class NonFiniteLossError(RuntimeError):
 
 
 class ResumeMismatchError(ValueError):
-    """The checkpoint to resume from was written by a run with different settings."""
+    """The checkpoint to resume from was written by a run with different settings, or has more epochs."""
+
+
+class ModelConfigError(ValueError):
+    """The model's settings (config['model_config']) are not ones its constructor accepts."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C: the finished epochs' results are written; the message says where and how to resume."""
 
 
 class Meter:
@@ -51,8 +63,6 @@ class Meter:
 
 
 def _progress_bar(loader, description: str, leave: bool):
-    from tqdm.auto import tqdm  # an optional dependency of the command line only
-
     return tqdm(loader, desc=description, leave=leave, unit="batch", dynamic_ncols=True)
 
 
@@ -65,7 +75,10 @@ class Trainer:
         self.logdir = Path(config["logdir"])
         self.checkpoint_path = self.logdir / CHECKPOINT_FILE
         tg_random.manual_seed(config["seed"])
-        self.model: Module = build_model(config, data).to(self.device)
+        try:
+            self.model: Module = build_model(config, data).to(self.device)
+        except (TypeError, ValueError) as err:  # e.g. an MLP-Mixer patch size that does not divide the image
+            raise ModelConfigError(f"{config['model_config']}: {err}") from err
         self.optimizer = build_optimizer(config, list(self.model.parameters()))
         self.progress = Progress(config=config)
 
@@ -78,18 +91,29 @@ class Trainer:
         if not self.checkpoint_path.exists():
             print(f"no checkpoint at {self.checkpoint_path}: starting from scratch")
             return
-        saved = saved_config(self.checkpoint_path)
+        contents = read_checkpoint(self.checkpoint_path)
+        saved = contents["progress"]["config"]
         changed = {key: (saved.get(key), value) for key, value in self.config.items()
                    if key not in RESUMABLE_CHANGES and saved.get(key) != value}
         if changed:
             raise ResumeMismatchError(
                 f"the checkpoint {self.checkpoint_path} was written with different settings "
                 f"(flag: (checkpoint, now)): {changed}")
-        progress = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)
+        finished = contents["progress"]["epoch"]
+        if finished > self.config["epochs"]:
+            raise ResumeMismatchError(
+                f"the checkpoint {self.checkpoint_path} holds {finished} finished epochs, more than --epochs "
+                f"{self.config['epochs']}; pass --epochs {finished} or more to continue it")
+        progress = restore(contents, self.model, self.optimizer)
         self.data.train_loader.seed = progress.loader_state["seed"]
         self.data.train_loader.epoch = progress.loader_state["epoch"]
         self.progress = Progress(progress.epoch, progress.history, progress.loader_state, self.config)
         print(f"resuming from {self.checkpoint_path} after epoch {progress.epoch}")
+
+    def discard_previous_run(self) -> None:
+        """--overwrite: delete an earlier run's files from the logdir, so that it never mixes two runs."""
+        for name in RUN_FILES:
+            (self.logdir / name).unlink(missing_ok=True)
 
     def train_epoch(self, epoch: int) -> tuple[float, float]:
         """One pass over the training split; returns its mean loss and accuracy."""
@@ -133,28 +157,54 @@ class Trainer:
         return meter.loss, meter.accuracy
 
     def fit(self) -> dict:
-        """Train the remaining epochs, then test; writes checkpoint, results.json and plots; returns the results."""
-        history = self.progress.history
-        for epoch in range(self.progress.epoch + 1, self.config["epochs"] + 1):
-            start = time.perf_counter()
-            train_loss, train_acc = self.train_epoch(epoch)
-            valid_loss, valid_acc = self.evaluate(self.data.valid_loader, "validation")
-            history.record(train_loss, train_acc, valid_loss, valid_acc, time.perf_counter() - start)
-            self.progress.epoch = epoch
-            self.progress.loader_state = {"seed": self.data.train_loader.seed,
-                                          "epoch": self.data.train_loader.epoch}
-            save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.progress)
-            print(f"epoch {epoch}/{self.config['epochs']}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
-                  f"valid loss {valid_loss:.4f} acc {valid_acc:.4f} | {history.epoch_times[-1]:.1f} s")
-        test_loss, test_acc = self.evaluate(self.data.test_loader, "test")
+        """Train the remaining epochs, then test; writes checkpoint, results.json and plots; returns the results.
+
+        Ctrl-C stops the run: the finished epochs' results and plots are written, then TrainingInterrupted
+        says where they are and how to resume.
+        """
+        try:
+            for epoch in range(self.progress.epoch + 1, self.config["epochs"] + 1):
+                self.run_epoch(epoch)
+            test_loss, test_acc = self.evaluate(self.data.test_loader, "test")
+        except KeyboardInterrupt:
+            if self.progress.epoch:
+                self.write_results(None, None)
+            raise TrainingInterrupted(self._interrupted_message()) from None
         print(f"test loss {test_loss:.4f}  test accuracy {test_acc:.4f}")
-        results = build_results(history, test_loss, test_acc, self.n_parameters, self._described_config(),
-                                self.device)
-        print(f"results: {write_results(self.logdir, results)}")
-        plot_curves(results, self.logdir)
+        results = self.write_results(test_loss, test_acc)
         if self.config["visualize"]:
             self.model.visualize(self.logdir)
         return results
+
+    def run_epoch(self, epoch: int) -> None:
+        """Train one epoch, validate, record it in the history and write the checkpoint."""
+        start = time.perf_counter()
+        train_loss, train_acc = self.train_epoch(epoch)
+        valid_loss, valid_acc = self.evaluate(self.data.valid_loader, "validation")
+        history = self.progress.history
+        history.record(train_loss, train_acc, valid_loss, valid_acc, time.perf_counter() - start)
+        self.progress.epoch = epoch
+        self.progress.loader_state = {"seed": self.data.train_loader.seed, "epoch": self.data.train_loader.epoch}
+        save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.progress)
+        print(f"epoch {epoch}/{self.config['epochs']}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
+              f"valid loss {valid_loss:.4f} acc {valid_acc:.4f} | {history.epoch_times[-1]:.1f} s")
+
+    def write_results(self, test_loss: float | None, test_acc: float | None) -> dict:
+        """results.json and the loss/accuracy plots of the epochs finished so far (no test metrics: None)."""
+        results = build_results(self.progress.history, test_loss, test_acc, self.n_parameters,
+                                self._described_config(), self.device)
+        print(f"results: {write_results(self.logdir, results)}")
+        plot_curves(results, self.logdir)
+        return results
+
+    def _interrupted_message(self) -> str:
+        done = self.progress.epoch
+        if not done:
+            return "interrupted before the first epoch finished; nothing was written"
+        remaining = (f"rerun the same command with --resume to continue from epoch {done + 1}"
+                     if done < self.config["epochs"] else "rerun the same command with --resume to test the model")
+        return (f"interrupted after {done} finished epoch{'s' * (done != 1)}: the results and plots so far are in "
+                f"{self.logdir}, the checkpoint in {self.checkpoint_path}; {remaining}")
 
     def _described_config(self) -> dict:
         """The run's flags plus the model's constructor keywords."""
@@ -162,8 +212,11 @@ class Trainer:
 
 
 def train(config: dict, data: DataSplits) -> dict:
-    """Run (or, with config['resume'], continue) one training run; returns what results.json holds."""
+    """Run (or, with config['resume'], continue) one training run; returns what results.json holds.
+    With config['overwrite'], an earlier run's files in the logdir are deleted first."""
     trainer = Trainer(config, data)
     if config["resume"]:
         trainer.resume()
+    elif config["overwrite"]:
+        trainer.discard_previous_run()
     return trainer.fit()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tinygrad_ift as tg
-from tinygrad_ift.batch_blocks import batch_slices, map_slices, run_on_slices
+from tinygrad_ift.fast.slices import batch_slices, map_slices, run_on_slices
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (1, 5), (7, 3, 5), (256, 64, 8, 8)])

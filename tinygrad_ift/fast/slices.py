@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backend import get_array_module
+from ..backend import get_array_module
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 
 BLOCK_BYTES = 2 ** 20  # chosen by benchmarks.bench_batchnorm (see the README)
