@@ -26,6 +26,12 @@ SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[Healt
 SMALL = dict(min_side=1, max_side=4)
 
 
+def floats(low, high):
+    """Floats in [low, high], none so tiny that float32 holds them as subnormals (where float32 products
+    underflow and the torch comparison would test rounding, not the op): those become 0."""
+    return st.floats(low, high).map(lambda v: 0.0 if abs(v) < 1e-30 else v)
+
+
 def values(data, shape, domain="real"):
     """Draw float64 values of `shape` in a domain that keeps away from the op's kinks."""
     if domain == "distinct":  # no ties, for max/min/maximum
@@ -33,17 +39,17 @@ def values(data, shape, domain="real"):
         perm = data.draw(st.permutations(range(n)))
         return (np.asarray(perm, dtype=np.float64).reshape(shape) - n / 2) * 0.37
     if domain == "positive":
-        elements = st.floats(0.3, 2.5)
+        elements = floats(0.3, 2.5)
     elif domain == "nonzero":
-        elements = st.one_of(st.floats(-2.5, -0.2), st.floats(0.2, 2.5))
+        elements = st.one_of(floats(-2.5, -0.2), floats(0.2, 2.5))
     elif domain == "unit":
-        elements = st.floats(-0.9, 0.9)
+        elements = floats(-0.9, 0.9)
     elif domain == "off_kinks":  # away from the kinks of the piecewise activations (0, +-1, +-3, 6)
-        elements = st.floats(-7.0, 7.0).filter(lambda v: min(abs(v - k) for k in (-3, -1, 0, 1, 3, 6)) > 0.05)
+        elements = floats(-7.0, 7.0).filter(lambda v: min(abs(v - k) for k in (-3, -1, 0, 1, 3, 6)) > 0.05)
     elif domain == "fractional":  # at least 0.1 from an integer, for floor/ceil/round/trunc
-        elements = st.floats(-2.5, 2.5).filter(lambda v: abs(v - round(v)) > 0.1 and abs(abs(v % 1) - 0.5) > 0.05)
+        elements = floats(-2.5, 2.5).filter(lambda v: abs(v - round(v)) > 0.1 and abs(abs(v % 1) - 0.5) > 0.05)
     else:
-        elements = st.floats(-2.5, 2.5)
+        elements = floats(-2.5, 2.5)
     return data.draw(hnp.arrays(np.float64, shape, elements=elements))
 
 
@@ -98,6 +104,15 @@ def torch_dims(axis, ndim):
 def torch_reduce(fn):
     """torch reductions take dim=tuple; None means every dim."""
     return lambda x, axis, keep: fn(x, dim=torch_dims(axis, x.ndim), keepdim=keep)
+
+
+def _torch_prod(x, axis, keep):
+    """torch.prod takes one dim at a time."""
+    if axis is None:
+        return x.prod().reshape((1,) * x.ndim if keep else ())
+    for a in sorted((axis,) if isinstance(axis, int) else axis, reverse=True):
+        x = x.prod(a % x.ndim, keepdim=keep)
+    return x
 
 
 def torch_max(x, axis, keep):
@@ -217,6 +232,76 @@ def lerp_case(d):
     return xs, lambda a, b, w: a.lerp(b, w), lambda a, b, w: torch.lerp(a, b, w)
 
 
+def along_axis(name, ours, theirs, domain="real", min_dims=1, zero=False):
+    """An op along one axis (drawn, maybe negative); zero=True puts an exact 0 in the input."""
+    def draw(d):
+        s = shape(d, min_dims=min_dims)
+        axis = d.draw(st.integers(-len(s), len(s) - 1))
+        x = values(d, s, domain)
+        if zero:
+            x.reshape(-1)[d.draw(st.integers(0, x.size - 1))] = 0.0
+        return [x], lambda a: ours(a, axis), lambda a: theirs(a, axis)
+    return Case(name, draw)
+
+
+def gather_case(d):
+    s = shape(d, min_dims=1)
+    axis = d.draw(st.integers(0, len(s) - 1))
+    index_shape = tuple(d.draw(st.integers(1, 4)) if i == axis else d.draw(st.integers(1, n)) for i, n in enumerate(s))
+    index = d.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, s[axis] - 1)))
+    return [values(d, s)], lambda a: a.gather(axis, index), lambda a: torch.gather(a, axis, torch.as_tensor(index))
+
+
+def scatter_case(accumulate):
+    def draw(d):
+        s = shape(d, min_dims=1)
+        axis = d.draw(st.integers(0, len(s) - 1))
+        index_shape = tuple(d.draw(st.integers(1, n)) for n in s)
+        if accumulate:  # repeated targets are summed
+            index = d.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, s[axis] - 1)))
+        else:  # distinct targets along the axis: scatter's result is defined only then
+            index_shape = index_shape[:axis] + (min(index_shape[axis], s[axis]),) + index_shape[axis + 1:]
+            perm = np.asarray(d.draw(st.permutations(range(s[axis]))))[:index_shape[axis]]
+            shape_of = [1] * len(s)
+            shape_of[axis] = -1
+            index = np.broadcast_to(perm.reshape(shape_of), index_shape).copy()
+        src_shape = index_shape  # torch's backward fails when src is larger than index
+        method = "scatter_add" if accumulate else "scatter"
+        return ([values(d, s), values(d, src_shape)], lambda a, b: getattr(a, method)(axis, index, b),
+                lambda a, b: getattr(a, method)(axis, torch.as_tensor(index), b))
+    return Case("scatter_add" if accumulate else "scatter", draw)
+
+
+def shaped(name, ours, theirs, min_dims=1, domain="real", max_dims=3):
+    """An op whose only argument is a tensor of at least min_dims dims; ours/theirs get (tensor, shape)."""
+    def draw(d):
+        s = shape(d, min_dims=min_dims, max_dims=max_dims)
+        return [values(d, s, domain)], lambda a: ours(a, s), lambda a: theirs(a, s)
+    return Case(name, draw)
+
+
+def masked_case(d):
+    s = shape(d, min_dims=1)
+    mask = values(d, s) > 0.5
+    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask), -1.5) * 2 + a.masked_select(tg.tensor(mask)).sum(),
+            lambda a: a.masked_fill(torch.as_tensor(mask), -1.5) * 2 + a.masked_select(torch.as_tensor(mask)).sum())
+
+
+def where_scalars_case(d):
+    s = shape(d)
+    cond = values(d, s) > 0
+    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond), a, 0.5) + tg.where(tg.tensor(cond), 2.0, -1.0) * a,
+            lambda a: torch.where(torch.as_tensor(cond), a, 0.5) + torch.where(torch.as_tensor(cond), 2.0, -1.0) * a)
+
+
+def meshgrid_case(d):
+    n, m = d.draw(st.integers(1, 4)), d.draw(st.integers(1, 4))
+    indexing = d.draw(st.sampled_from(["ij", "xy"]))
+    return ([values(d, (n,)), values(d, (m,))],
+            lambda a, b: tg.stack(tg.meshgrid(a, b, indexing=indexing)),
+            lambda a, b: torch.stack(torch.meshgrid(a, b, indexing=indexing)))
+
+
 def softmax_like(name, ours, theirs):
     def draw(d):
         s = shape(d, min_dims=1)
@@ -319,6 +404,60 @@ CASES = [
     unary("logsigmoid", F.logsigmoid, TF.logsigmoid, domain="off_kinks"),
     unary("softsign", F.softsign, TF.softsign, domain="off_kinks"),
     softmax_like("softmin", lambda x, ax: F.softmin(x, ax), lambda x, ax: TF.softmin(x, ax)),
+    # reductions, scans, sorting
+    reduction("prod", lambda x, ax, k: x.prod(ax, k), lambda x, ax, k: _torch_prod(x, ax, k)),
+    along_axis("prod_with_a_zero", lambda a, ax: a.prod(ax), lambda a, ax: a.prod(ax), zero=True),
+    along_axis("cumsum", lambda a, ax: a.cumsum(ax), torch.cumsum),
+    along_axis("cumprod", lambda a, ax: a.cumprod(ax), torch.cumprod),
+    along_axis("cumprod_with_a_zero", lambda a, ax: a.cumprod(ax), torch.cumprod, zero=True),
+    along_axis("logcumsumexp", lambda a, ax: a.logcumsumexp(ax), torch.logcumsumexp),
+    along_axis("cummax", lambda a, ax: a.cummax(ax).values, lambda a, ax: torch.cummax(a, ax).values, "distinct"),
+    along_axis("cummin", lambda a, ax: a.cummin(ax).values, lambda a, ax: torch.cummin(a, ax).values, "distinct"),
+    along_axis("sort", lambda a, ax: a.sort(ax).values, lambda a, ax: torch.sort(a, ax).values, "distinct"),
+    along_axis("sort_descending", lambda a, ax: a.sort(ax, descending=True).values,
+               lambda a, ax: torch.sort(a, ax, descending=True).values, "distinct"),
+    along_axis("topk", lambda a, ax: a.topk(min(2, a.shape[ax]), ax).values,
+               lambda a, ax: torch.topk(a, min(2, a.shape[ax]), ax).values, "distinct"),
+    along_axis("topk_smallest", lambda a, ax: a.topk(1, ax, largest=False).values,
+               lambda a, ax: torch.topk(a, 1, ax, largest=False).values, "distinct"),
+    reduction("norm", lambda x, ax, k: x.norm(2, ax, k), lambda x, ax, k: torch.linalg.vector_norm(
+        x, 2, dim=torch_dims(ax, x.ndim), keepdim=k), domain="nonzero"),
+    reduction("norm_p3", lambda x, ax, k: x.norm(3, ax, k), lambda x, ax, k: torch.linalg.vector_norm(
+        x, 3, dim=torch_dims(ax, x.ndim), keepdim=k), domain="nonzero"),
+    reduction("std_mean", lambda x, ax, k: sum(x.std_mean(ax, k, correction=0)),
+              lambda x, ax, k: sum(torch.std_mean(x, dim=torch_dims(ax, x.ndim), keepdim=k, correction=0)),
+              domain="distinct", min_side=2),
+    # shapes and indexing
+    Case("gather", gather_case),
+    scatter_case(accumulate=False),
+    scatter_case(accumulate=True),
+    along_axis("index_select", lambda a, ax: a.index_select(ax, np.array([0, 0, a.shape[ax] - 1])),
+               lambda a, ax: a.index_select(ax, torch.tensor([0, 0, a.shape[ax] - 1]))),
+    Case("masked_fill_select", masked_case),
+    Case("where_scalars", where_scalars_case),
+    along_axis("flip", lambda a, ax: a.flip(ax), lambda a, ax: a.flip(ax)),
+    shaped("flip_all", lambda a, s: a.flip(*range(len(s))), lambda a, s: a.flip(list(range(len(s))))),
+    along_axis("roll", lambda a, ax: a.roll(2, ax), lambda a, ax: a.roll(2, ax)),
+    shaped("roll_flat", lambda a, s: a.roll(-3), lambda a, s: a.roll(-3), min_dims=0),
+    shaped("repeat", lambda a, s: a.repeat(2, *([1, 3] * 2)[:len(s)]), lambda a, s: a.repeat(2, *([1, 3] * 2)[:len(s)]),
+           min_dims=0),
+    along_axis("repeat_interleave", lambda a, ax: a.repeat_interleave(2, ax),
+               lambda a, ax: a.repeat_interleave(2, ax)),
+    along_axis("repeat_interleave_counts", lambda a, ax: a.repeat_interleave(np.arange(a.shape[ax]) % 3, ax),
+               lambda a, ax: a.repeat_interleave(torch.arange(a.shape[ax]) % 3, ax)),
+    along_axis("chunk", lambda a, ax: tg.cat([c * (i + 1) for i, c in enumerate(a.chunk(3, ax))], ax),
+               lambda a, ax: torch.cat([c * (i + 1) for i, c in enumerate(a.chunk(3, ax))], ax)),
+    shaped("unflatten", lambda a, s: a.flatten().unflatten(0, (-1, s[-1])),
+           lambda a, s: a.flatten().unflatten(0, (-1, s[-1]))),
+    shaped("tril", lambda a, s: a.tril(-1) + a.tril(1) * 2, lambda a, s: a.tril(-1) + a.tril(1) * 2, min_dims=2),
+    shaped("triu", lambda a, s: a.triu() + a.triu(2) * 2, lambda a, s: a.triu() + a.triu(2) * 2, min_dims=2),
+    shaped("diag_vector", lambda a, s: a.diag(1) + a.diag(-2).sum(), lambda a, s: a.diag(1) + a.diag(-2).sum(),
+           max_dims=1),
+    shaped("diag_matrix", lambda a, s: a.diag(-1), lambda a, s: a.diag(-1), min_dims=2, max_dims=2),
+    shaped("diagonal", lambda a, s: a.diagonal(1, -1, 0), lambda a, s: a.diagonal(1, -1, 0), min_dims=2),
+    Case("meshgrid", meshgrid_case),
+    along_axis("unfold", lambda a, ax: a.unfold(ax, min(2, a.shape[ax]), 2),
+               lambda a, ax: a.unfold(ax, min(2, a.shape[ax]), 2)),
     binary("method_forms", lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(),
            lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(), domain=("real", "nonzero")),
 ]

@@ -54,3 +54,40 @@ def test_activation_modules_match_torch(name, args):
     ours = getattr(tg.nn, name)(*args)(tg.tensor(x, requires_grad=True))
     theirs = getattr(torch.nn, name)(*args)(torch.tensor(x, dtype=torch.float32))
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+X = np.array([[0.5, -1.0, 2.0, 0.0], [3.0, 0.0, -2.5, 1.5], [0.25, 4.0, -1.0, 2.0]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, lib: x.argsort(1), lambda x, lib: x.argsort(0, descending=True), lambda x, lib: x.sort(1).indices,
+    lambda x, lib: x.topk(2, 0).indices, lambda x, lib: x.cummax(1).indices, lambda x, lib: x.cummin(0).indices,
+    lambda x, lib: x.nonzero(), lambda x, lib: lib.stack(x.nonzero(as_tuple=True)),
+    lambda x, lib: x.any(1), lambda x, lib: (x > 0).all(0), lambda x, lib: (x > 0).any(),
+    lambda x, lib: x.isclose(x + 1e-7), lambda x, lib: lib.linspace(-1, 2, 7), lambda x, lib: lib.empty(2, 3) * 0,
+    lambda x, lib: lib.tensor(x.allclose(x * (1 + 1e-6))),
+    lambda x, lib: lib.tensor([c.shape[1] for c in x.chunk(3, 1)]),
+    lambda x, lib: lib.tensor([c.shape[0] for c in lib.arange(10).chunk(4)]),
+    lambda x, lib: lib.tensor(5).cumsum(0), lambda x, lib: lib.tensor([[0, 1], [2, 0]]).nonzero(),
+    lambda x, lib: lib.tensor(3.0).sort().values, lambda x, lib: lib.tensor([1, 5, 2]).cumprod(0),
+    lambda x, lib: lib.zeros(4, dtype=lib.float64).scatter(0, lib.tensor([2, 0]), 7.0),
+])
+def test_indices_and_boolean_results_match_torch(fn):
+    ours, theirs = fn(tg.tensor(X), tg), fn(torch.tensor(X), torch)
+    _same(ours, theirs)
+
+
+def test_gather_and_scatter_errors_name_the_op_and_shapes():
+    x = tg.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"gather: index values must be in \[0, 3\) for dim 1"):
+        x.gather(1, np.array([[0, 3]]))
+    with pytest.raises(ValueError, match=r"gather: index has 1 dims, expected as many as the input \(2, 3\)"):
+        x.gather(1, np.array([0]))
+    with pytest.raises(TypeError, match="index_select: index must hold integers, got dtype float64"):
+        x.index_select(0, np.array([0.0]))
+    with pytest.raises(TypeError, match="masked_fill: the mask must be boolean"):
+        x.masked_fill(np.zeros((2, 3)), 1.0)
+    with pytest.raises(ValueError, match=r"topk: k=4 is out of range for dim 1 of size 3"):
+        x.topk(4)
+    with pytest.raises(ValueError, match="repeat: 1 repeat counts for a tensor of 2 dims"):
+        x.repeat(2)

@@ -52,6 +52,19 @@ def full(shape, fill_value: float, dtype: Any = None, device: Any = "cpu", requi
     return _make(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (shape,), dtype, device, requires_grad)
 
 
+def empty(*shape, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    """A tensor whose values are not to be read before being written (here: zeros, so runs stay reproducible)."""
+    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = "cpu",
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end inclusive (float32 by default)."""
+    if steps < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    return _make(lambda xp, s, d: xp.linspace(start, end, steps).astype(d), (), dtype, device, requires_grad)
+
+
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
     return _make(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
 
@@ -92,6 +105,7 @@ def _like(factory):
 
 
 zeros_like = _like(zeros)
+empty_like = _like(empty)
 ones_like = _like(ones)
 rand_like = _like(rand)
 randn_like = _like(randn)

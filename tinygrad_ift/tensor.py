@@ -6,7 +6,7 @@ the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -19,6 +19,13 @@ from .grad_mode import is_grad_enabled
 
 def _normalise_dtype(dtype: Any):
     return None if dtype is None else np.dtype(getattr(dtype, "np", dtype))
+
+
+class ValuesIndices(NamedTuple):
+    """What sort, topk, cummax and cummin return, as torch's named tuples: `.values` and `.indices`."""
+
+    values: "Tensor"
+    indices: "Tensor"
 
 
 class RemovableHandle:
@@ -476,6 +483,14 @@ class Tensor:
     def std(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
         return self.var(axis=axis, keepdims=keepdims, correction=correction).sqrt()
 
+    def var_mean(self, axis=None, keepdims: bool = False, correction: int = 1) -> tuple:
+        """(var, mean), as torch.var_mean."""
+        return self.var(axis, keepdims, correction), self.mean(axis, keepdims)
+
+    def std_mean(self, axis=None, keepdims: bool = False, correction: int = 1) -> tuple:
+        """(std, mean), as torch.std_mean."""
+        return self.std(axis, keepdims, correction), self.mean(axis, keepdims)
+
     def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
         return ops.LogSumExp.apply(self._floating(), axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
@@ -497,6 +512,145 @@ class Tensor:
         if keepdims and axis is not None:
             out = backend.get_array_module(out).expand_dims(out, axis)
         return Tensor._wrap(out.astype(np.int64, copy=False), self._device)
+
+    def prod(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return ops.Prod.apply(self, axis=_axes(axis, self.ndim, "prod"), keepdims=keepdims)
+
+    def any(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return self._untracked(self.data.any(axis=_axes(axis, self.ndim, "any"), keepdims=keepdims))
+
+    def all(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return self._untracked(self.data.all(axis=_axes(axis, self.ndim, "all"), keepdims=keepdims))
+
+    def norm(self, p: "float | str" = 2, axis=None, keepdims: bool = False) -> "Tensor":
+        """The vector p-norm over `axis` (all elements by default); p = 'fro' is 2, inf the largest |x|."""
+        if p in ("fro", 2):
+            return (self * self).sum(axis, keepdims).sqrt()
+        if p == float("inf"):
+            return self.abs().max(axis, keepdims)
+        return (self.abs() ** p).sum(axis, keepdims) ** (1.0 / p)
+
+    def _untracked(self, array) -> "Tensor":
+        """A result without a gradient (booleans, indices) on this device, as an array even when 0-d."""
+        return Tensor._wrap(backend.get_array_module(self.data).asarray(array), self._device)
+
+    # ----- scans and sorting ----------------------------------------------------------------------
+    def cumsum(self, axis: int) -> "Tensor": return self._scan(ops.CumSum, axis, "cumsum")
+    def cumprod(self, axis: int) -> "Tensor": return self._scan(ops.CumProd, axis, "cumprod")
+    def logcumsumexp(self, axis: int) -> "Tensor": return self._floating()._scan(ops.LogCumSumExp, axis, "logcumsumexp")
+
+    def _scan(self, op: type, axis: int, name: str) -> "Tensor":
+        """A cumulative op along `axis` (a 0-d tensor scans as one element)."""
+        axis = _dim(axis, self.ndim, name)
+        return op.apply(self.reshape(1), axis=0).reshape(()) if self.ndim == 0 else op.apply(self, axis=axis)
+
+    def cummax(self, axis: int) -> "ValuesIndices":
+        """(running maximum, the index it came from), as torch.cummax."""
+        return self._running_extremum(axis, largest=True)
+
+    def cummin(self, axis: int) -> "ValuesIndices":
+        return self._running_extremum(axis, largest=False)
+
+    def _running_extremum(self, axis: int, largest: bool) -> "ValuesIndices":
+        x = self.reshape(-1) if self.ndim == 0 else self
+        axis = _dim(axis, self.ndim, "cummax" if largest else "cummin")
+        xp = backend.get_array_module(self.data)
+        index = ops.running_extremum_index(xp, x.data, axis, largest).astype(np.int64)
+        return ValuesIndices(x.gather(axis, index).reshape(self.shape), self._untracked(index.reshape(self.shape)))
+
+    def argsort(self, axis: int = -1, descending: bool = False) -> "Tensor":
+        """Indices that sort along `axis` (a stable sort, so equal values keep their order)."""
+        xp = backend.get_array_module(self.data)
+        if self.ndim == 0:
+            return self._untracked(xp.zeros((), dtype=np.int64))
+        axis = _dim(axis, self.ndim, "argsort")
+        if descending:  # stable and descending: sort the reversed array, then map the positions back
+            flipped = xp.argsort(xp.flip(self.data, axis), axis=axis, kind="stable")
+            order = xp.flip(self.shape[axis] - 1 - flipped, axis)
+        else:
+            order = xp.argsort(self.data, axis=axis, kind="stable")
+        return self._untracked(order.astype(np.int64, copy=False))
+
+    def sort(self, axis: int = -1, descending: bool = False) -> "ValuesIndices":
+        """(sorted values, their indices in self); the values' gradient goes back to where each came from."""
+        order = self.argsort(axis, descending)
+        return ValuesIndices(self if self.ndim == 0 else self.gather(axis, order), order)
+
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> "ValuesIndices":
+        """The k largest (or smallest) values along `axis` and their indices, largest first."""
+        axis = _dim(axis, self.ndim, "topk")
+        length = self.shape[axis] if self.ndim else 1
+        if not 0 <= k <= length:
+            raise ValueError(f"topk: k={k} is out of range for dim {axis} of size {length} (shape {self.shape})")
+        order = self.argsort(axis, descending=largest)
+        order = order[(slice(None),) * axis + (slice(0, k),)] if self.ndim else order
+        return ValuesIndices(self if self.ndim == 0 else self.gather(axis, order), order)
+
+    # ----- gather and scatter ---------------------------------------------------------------------
+    def gather(self, axis: int, index: "Tensor | Any") -> "Tensor":
+        """out[i][j][k] = self[i][index[i][j][k]][k] for axis 1 (and so on), as torch.gather."""
+        return self[_index_along(self, axis, index, "gather")]
+
+    def take_along_dim(self, indices: "Tensor | Any", axis: int) -> "Tensor":
+        return self.gather(axis, indices)
+
+    def index_select(self, axis: int, index: "Tensor | Any") -> "Tensor":
+        """The entries `index` (1-D integers) along `axis`."""
+        axis = _dim(axis, self.ndim, "index_select")
+        return self[(slice(None),) * axis + (_integer_array(self, index, "index_select"),)]
+
+    def scatter(self, axis: int, index: "Tensor | Any", src: "Tensor | float") -> "Tensor":
+        """A copy with self[i][index[i][j]] = src[i][j] for axis 1 (and so on), as torch.scatter (not in place)."""
+        return self._scatter(axis, index, src, accumulate=False, name="scatter")
+
+    def scatter_add(self, axis: int, index: "Tensor | Any", src: "Tensor") -> "Tensor":
+        """A copy with src[i][j] added to self[i][index[i][j]] for axis 1, repeated indices summed."""
+        return self._scatter(axis, index, src, accumulate=True, name="scatter_add")
+
+    def _scatter(self, axis, index, src, accumulate: bool, name: str) -> "Tensor":
+        full_index = _index_along(self, axis, index, name, bounded_by=src if isinstance(src, Tensor) else None)
+        index_shape = full_index[_dim(axis, self.ndim, name)].shape
+        if isinstance(src, Tensor):
+            if src.shape != index_shape:
+                src = src[tuple(slice(0, n) for n in index_shape)]
+            src = src if src.dtype == self.dtype else src.to(dtype=self.dtype)
+        else:
+            src = Tensor._wrap(backend.get_array_module(self.data).full(index_shape, src, dtype=self.dtype), self._device)
+        return ops.Scatter.apply(self, src, index=full_index, accumulate=accumulate)
+
+    def masked_fill(self, mask: "Tensor | Any", value: "float | Tensor") -> "Tensor":
+        """value where mask is True, self elsewhere (mask broadcasts); keeps self's dtype."""
+        value = value if isinstance(value, Tensor) else Tensor._wrap(
+            backend.get_array_module(self.data).asarray(value, dtype=self.dtype), self._device)
+        return ops.Where.apply(value.to(dtype=self.dtype), self, condition=_condition(mask, "masked_fill"))
+
+    def masked_select(self, mask: "Tensor | Any") -> "Tensor":
+        """The elements where mask (broadcast to self's shape) is True, as a 1-D tensor."""
+        mask = backend.get_array_module(self.data).broadcast_to(_condition(mask, "masked_select"), self.shape)
+        return self[mask]
+
+    def where(self, condition: "Tensor | Any", other: "Tensor | float") -> "Tensor":
+        """self where condition is True, other elsewhere."""
+        return where(condition, self, other)
+
+    def nonzero(self, as_tuple: bool = False) -> "Tensor | tuple":
+        """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
+        xp = backend.get_array_module(self.data)
+        found = xp.nonzero(self.data.reshape(1) if self.ndim == 0 else self.data)
+        if as_tuple:
+            return tuple(self._untracked(i.astype(np.int64)) for i in found)
+        return self._untracked(xp.stack(found, axis=1).astype(np.int64) if self.ndim else
+                               xp.zeros((len(found[0]), 0), dtype=np.int64))
+
+    def isclose(self, other: "Tensor | float", rtol: float = 1e-5, atol: float = 1e-8,
+                equal_nan: bool = False) -> "Tensor":
+        xp = backend.get_array_module(self.data)
+        other = other.data if isinstance(other, Tensor) else other
+        return self._untracked(xp.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def allclose(self, other: "Tensor | float", rtol: float = 1e-5, atol: float = 1e-8,
+                 equal_nan: bool = False) -> bool:
+        return bool(self.isclose(other, rtol, atol, equal_nan).all().item())
 
     # ----- shapes -------------------------------------------------------------------------------
     def reshape(self, *shape) -> "Tensor":
@@ -576,6 +730,99 @@ class Tensor:
     def split(self, split_size_or_sections, axis: int = 0) -> list:
         return split(self, split_size_or_sections, axis)
 
+    def chunk(self, chunks: int, axis: int = 0) -> list:
+        """At most `chunks` pieces of ceil(size / chunks) along `axis` (the last may be smaller), as torch."""
+        if chunks < 1:
+            raise ValueError(f"chunk: chunks must be at least 1, got {chunks}")
+        length = self.shape[_dim(axis, self.ndim, "chunk")]
+        return split(self, max(-(-length // chunks), 1), axis)
+
+    def unflatten(self, axis: int, sizes: Sequence[int]) -> "Tensor":
+        """Split dim `axis` into dims of `sizes` (one may be -1)."""
+        axis = _dim(axis, self.ndim, "unflatten")
+        return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
+
+    def flip(self, *axes) -> "Tensor":
+        axes = tuple(_dim(a, self.ndim, "flip") for a in _shape_arg(axes))
+        return ops.Flip.apply(self, axes=axes) if self.ndim else self.clone()
+
+    def roll(self, shifts: "int | Sequence[int]", axes: "int | Sequence[int] | None" = None) -> "Tensor":
+        """Shift cyclically along `axes` (along the flattened tensor when None)."""
+        if axes is None:
+            return ops.Roll.apply(self.reshape(-1), shifts=(int(shifts),), axes=(0,)).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+        axes = (axes,) if isinstance(axes, int) else tuple(axes)
+        if len(shifts) != len(axes):
+            raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} dims; give one shift per dim")
+        return ops.Roll.apply(self, shifts=shifts, axes=tuple(_dim(a, self.ndim, "roll") for a in axes))
+
+    def repeat(self, *sizes) -> "Tensor":
+        """Tile the whole tensor sizes[i] times along dim i (torch's repeat; NumPy's tile)."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: {len(sizes)} repeat counts for a tensor of {self.ndim} dims "
+                             f"(shape {self.shape}); give at least one per dim")
+        return ops.Tile.apply(self, reps=tuple(sizes))
+
+    def repeat_interleave(self, repeats: "int | Tensor | Any", axis: int | None = None) -> "Tensor":
+        """Repeat each element (along `axis`, or of the flattened tensor) `repeats` times, or repeats[i] times."""
+        x = self.reshape(-1) if axis is None else self
+        axis = 0 if axis is None else _dim(axis, self.ndim, "repeat_interleave")
+        xp = backend.get_array_module(self.data)
+        counts = repeats.data if isinstance(repeats, Tensor) else repeats
+        index = xp.repeat(xp.arange(x.shape[axis]), xp.asarray(counts) if not isinstance(counts, int) else counts)
+        return x[(slice(None),) * axis + (index,)]
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        """Zero above the `diagonal`-th diagonal of the last two dims."""
+        return self._keep_triangle(diagonal, lower=True)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        """Zero below the `diagonal`-th diagonal of the last two dims."""
+        return self._keep_triangle(diagonal, lower=False)
+
+    def _keep_triangle(self, diagonal: int, lower: bool) -> "Tensor":
+        if self.ndim < 2:
+            raise ValueError(f"{'tril' if lower else 'triu'}: needs at least 2 dims, got shape {self.shape}")
+        xp = backend.get_array_module(self.data)
+        rows, cols = self.shape[-2:]
+        keep = xp.tri(rows, cols, diagonal, dtype=bool) if lower else ~xp.tri(rows, cols, diagonal - 1, dtype=bool)
+        return self.masked_fill(~keep, 0)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> "Tensor":
+        """The diagonal of dims (dim1, dim2), moved to the last dim, as torch.diagonal."""
+        dim1, dim2 = _dim(dim1, self.ndim, "diagonal"), _dim(dim2, self.ndim, "diagonal")
+        if dim1 == dim2:
+            raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
+        rest = [d for d in range(self.ndim) if d not in (dim1, dim2)]
+        x = self.permute(*rest, dim1, dim2)
+        rows, cols = x.shape[-2:]
+        xp = backend.get_array_module(self.data)
+        start_row, start_col = max(-offset, 0), max(offset, 0)
+        length = max(min(rows - start_row, cols - start_col), 0)
+        return x[..., xp.arange(length) + start_row, xp.arange(length) + start_col]
+
+    def diag(self, diagonal: int = 0) -> "Tensor":
+        """A 1-D tensor as the `diagonal`-th diagonal of a square matrix, or a matrix's diagonal as 1-D."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+        n, k = self.shape[0], abs(diagonal)
+        square = self.unsqueeze(1) * Tensor._wrap(backend.get_array_module(self.data).eye(n, dtype=bool), self._device)
+        return pad_tensor(square, (k, 0, 0, k) if diagonal >= 0 else (0, k, k, 0))
+
+    def unfold(self, axis: int, size: int, step: int) -> "Tensor":
+        """Every window of `size` along `axis`, `step` apart, as a new last dim (torch's Tensor.unfold)."""
+        axis = _dim(axis, self.ndim, "unfold")
+        length = self.shape[axis] if self.ndim else 1
+        if size > length or step < 1:
+            raise ValueError(f"unfold: size {size} must not exceed dim {axis}'s length {length}, step {step} >= 1")
+        xp = backend.get_array_module(self.data)
+        starts = xp.arange(0, length - size + 1, step)
+        windows = self[(slice(None),) * axis + (starts[:, None] + xp.arange(size),)]  # (..., n, size, ...)
+        return windows.permute(*range(axis + 1), *range(axis + 2, windows.ndim), axis + 1)
+
 
 # ----- argument normalisation ---------------------------------------------------------------------
 def _dim(dim: int, ndim: int, name: str) -> int:
@@ -613,6 +860,43 @@ def _raw_index(index):
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _integer_array(x: Tensor, index: Any, name: str):
+    """`index` (a Tensor, array or list) as an integer array on x's device."""
+    data = index.data if isinstance(index, Tensor) else backend.get_array_module(x.data).asarray(index)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must hold integers, got dtype {data.dtype}")
+    return data
+
+
+def _index_along(x: Tensor, axis: int, index: Any, name: str, bounded_by: "Tensor | None" = None) -> tuple:
+    """The full index tuple that picks x[..., index[...], ...] along `axis`, torch.gather's way: index has x's
+    number of dims and, on the other dims, sizes no larger than x's."""
+    index = _integer_array(x, index, name)
+    axis = _dim(axis, x.ndim, name)
+    if index.ndim != max(x.ndim, 1):
+        raise ValueError(f"{name}: index has {index.ndim} dims, expected as many as the input {x.shape}")
+    limits = x.shape if bounded_by is None else tuple(min(a, b) for a, b in zip(x.shape, bounded_by.shape))
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, limits)) if d != axis):
+        raise ValueError(f"{name}: index of shape {index.shape} is larger than the input {x.shape} "
+                         f"on a dim other than {axis}")
+    if index.size and (int(index.min()) < -x.shape[axis] or int(index.max()) >= x.shape[axis]):
+        raise IndexError(f"{name}: index values must be in [0, {x.shape[axis]}) for dim {axis} of {x.shape}, "
+                         f"got [{int(index.min())}, {int(index.max())}]")
+    xp = backend.get_array_module(x.data)
+    grids = [xp.arange(n).reshape([-1 if d == e else 1 for e in range(index.ndim)])
+             for d, n in enumerate(index.shape)]
+    grids[axis] = index
+    return tuple(grids)
+
+
+def _condition(mask: Any, name: str):
+    """A boolean array from a Tensor, array or list."""
+    data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if data.dtype != np.bool_:
+        raise TypeError(f"{name}: the mask must be boolean, got dtype {data.dtype}")
+    return data
 
 
 def _integers_before_arrays(index) -> tuple | None:
@@ -677,13 +961,31 @@ def split(tensor: Tensor, split_size_or_sections, axis: int = 0) -> list:
 
 
 def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -> Tensor:
-    """Elementwise `x if condition else y`; the gradient flows to the chosen side."""
-    ref = x if isinstance(x, Tensor) else y
-    if not isinstance(ref, Tensor):
-        raise TypeError("where: at least one of x and y must be a Tensor")
+    """Elementwise `x if condition else y` (either may be a number); the gradient flows to the chosen side."""
     cond = condition.data if isinstance(condition, Tensor) else condition
+    ref = x if isinstance(x, Tensor) else y
+    if not isinstance(ref, Tensor):  # two numbers: a tensor on the condition's device
+        ref = Tensor(x, device=condition.device if isinstance(condition, Tensor) else None)
     dtype = result_type(*(v.data if isinstance(v, Tensor) else v for v in (x, y)))
     return ops.Where.apply(ref._lift(x, dtype), ref._lift(y, dtype), condition=cond)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> list:
+    """Coordinate grids from 1-D tensors: "ij" (matrix) or "xy" (Cartesian, first two dims swapped)."""
+    tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(t.ndim > 1 for t in tensors):
+        raise ValueError(f"meshgrid: expected 0-d or 1-D tensors, got shapes {[t.shape for t in tensors]}")
+    swap = indexing == "xy" and len(tensors) > 1
+    order = (1, 0, *range(2, len(tensors))) if swap else tuple(range(len(tensors)))
+    shape = tuple(tensors[i].numel() for i in order)
+    grids = []
+    for position, i in enumerate(order):
+        view = [1] * len(tensors)
+        view[position] = -1
+        grids.append((i, tensors[i].reshape(view).expand(*shape)))
+    return [grid for _, grid in sorted(grids, key=lambda pair: pair[0])]
 
 
 def maximum(a: Tensor, b: "Tensor | float") -> Tensor:

@@ -11,7 +11,8 @@ the same results faster on that device:
 
 A replacement registers itself with `@replaces(Reference, "cpu")`. `Function.apply` and `Optimizer.step`
 call `implementation(cls, device)`, the only place where the choice is made. `use_reference_ops(True)`,
-or `TINYGRAD_IFT_REFERENCE_OPS=1` in the environment, runs the reference everywhere.
+or `TINYGRAD_IFT_REFERENCE_OPS=1` in the environment, runs the reference everywhere (`"cpu"` or `"cuda"`
+instead of 1: on that device type only, e.g. `cuda` on the CuPy stand-in of the tests, which runs no kernels).
 """
 from __future__ import annotations
 
@@ -22,14 +23,13 @@ DEVICE_TYPES = ("cpu", "cuda")
 ENV_SWITCH = "TINYGRAD_IFT_REFERENCE_OPS"
 
 _registered: dict[str, dict[type, type]] = {kind: {} for kind in DEVICE_TYPES}
-_no_fast_paths: dict[str, dict[type, type]] = {kind: {} for kind in DEVICE_TYPES}
-_active = _no_fast_paths if os.environ.get(ENV_SWITCH, "0") not in ("", "0") else _registered
+_no_fast_paths: dict[type, type] = {}
+_active: dict[str, dict[type, type]] = dict(_registered)
 
 
 def replaces(reference: type, device_type: str) -> Callable[[type], type]:
     """Class decorator: run the decorated subclass of `reference` instead of it on `device_type` ("cpu", "cuda")."""
-    if device_type not in DEVICE_TYPES:
-        raise ValueError(f"replaces: device_type must be one of {DEVICE_TYPES}, got {device_type!r}")
+    _check_device_type("replaces", device_type)
 
     def register(fast: type) -> type:
         if not issubclass(fast, reference):
@@ -44,17 +44,35 @@ def implementation(cls: type, device) -> type:
     return _active[device.type].get(cls, cls)
 
 
-def use_reference_ops(enabled: bool = True) -> None:
-    """Run every op's reference (plain array math) instead of its fast paths, on every device, or stop doing so."""
-    global _active
-    _active = _no_fast_paths if enabled else _registered
+def use_reference_ops(enabled: bool = True, device_type: str | None = None) -> None:
+    """Run every op's reference (plain array math) instead of its fast paths, on `device_type` ("cpu" or
+    "cuda"; None: every device), or (enabled=False) go back to the fast paths there."""
+    for kind in DEVICE_TYPES if device_type is None else (_check_device_type("use_reference_ops", device_type),):
+        _active[kind] = _no_fast_paths if enabled else _registered[kind]
 
 
-def using_reference_ops() -> bool:
-    """Whether use_reference_ops (or the environment switch) has turned the fast paths off."""
-    return _active is _no_fast_paths
+def using_reference_ops(device_type: str = "cpu") -> bool:
+    """Whether use_reference_ops (or the environment switch) has turned the fast paths of a device type off."""
+    return _active[_check_device_type("using_reference_ops", device_type)] is _no_fast_paths
 
 
 def registered(device_type: str) -> dict[type, type]:
     """The fast paths of one device type: reference class -> its replacement."""
-    return dict(_registered[device_type])
+    return dict(_registered[_check_device_type("registered", device_type)])
+
+
+def _check_device_type(name: str, device_type: str) -> str:
+    if device_type not in DEVICE_TYPES:
+        raise ValueError(f"{name}: device_type must be one of {DEVICE_TYPES}, got {device_type!r}")
+    return device_type
+
+
+def _switch_from_environment(value: str) -> None:
+    """TINYGRAD_IFT_REFERENCE_OPS: unset, "" or "0" keep the fast paths; "cpu" or "cuda" turn one device type's
+    off; anything else (e.g. "1") turns them all off."""
+    if value in ("", "0"):
+        return
+    use_reference_ops(True, value if value in DEVICE_TYPES else None)
+
+
+_switch_from_environment(os.environ.get(ENV_SWITCH, ""))

@@ -45,8 +45,11 @@ class Conv2dFunction(Function):
         grad_w = _matmul_per_group(g, self._columns().transpose(1, 0, 2))  # (G, O/G, kh*kw*C/G)
         grad_w = grad_w.reshape(out_c, kh, kw, c_per_group).transpose(0, 3, 1, 2)
         grad_columns = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (N*OH*OW, G, K)
-        grad_x = col2im(grad_columns, self.x_shape, *self.geometry)
-        return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
+        return self.scatter_columns(grad_columns), grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
+
+    def scatter_columns(self, grad_columns):
+        """col2im: the image gradient, each column's gradient added back onto the pixels of its window."""
+        return col2im(grad_columns, self.x_shape, *self.geometry)
 
 
 def _grouped_kernel(weight, groups: int):

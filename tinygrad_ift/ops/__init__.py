@@ -7,6 +7,7 @@ engine sums them back to each input's shape.
 
 One module per kind of op: `elementwise` (arithmetic and functions applied element by element),
 `elementwise_math` (trigonometric, special, rounding and two-operand math functions), `activations`,
+`scans` (cumulative sums, products, logsumexp),
 `reductions` (sums, maxima, softmax along axes), `linalg` (the matrix product) and `shapes`
 (reshaping, indexing, joining, padding). `ops.Add`, `ops.Sum`, ... name them all.
 """
@@ -18,8 +19,9 @@ from .elementwise import (Abs, Add, Cast, Clip, Clone, Div, Exp, GELUFunction, L
 from .elementwise_math import (Acos, Asin, Atan, Copysign, Cos, Cosh, Erf, Exp2, FloorDivide, Fmod, Lerp, Log2,
                                Log10, LogAddExp, Remainder, Rounding, Rsqrt, Sin, Sinh, Tan)
 from .linalg import MatMul
-from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, SoftmaxFunction, Sum
-from .shapes import Concat, Expand, GetItem, Pad, Permute, Reshape
+from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, Prod, SoftmaxFunction, Sum
+from .scans import CumProd, CumSum, LogCumSumExp, running_extremum_index
+from .shapes import Concat, Expand, Flip, GetItem, Pad, Permute, Reshape, Roll, Scatter, Tile
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast", "ToDevice", "Exp", "Log",
            "Sqrt", "Abs", "ReLUFunction", "SigmoidFunction", "TanhFunction", "GELUFunction", "Maximum", "Minimum",
@@ -28,4 +30,5 @@ __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast
            "Sinh", "Cosh", "Erf", "Exp2", "Log2", "Log10", "Rsqrt", "Rounding", "FloorDivide", "Remainder", "Fmod",
            "Copysign", "LogAddExp", "Lerp", "LeakyReLUFunction", "ELUFunction", "SELU_ALPHA", "SELU_SCALE",
            "SiLUFunction", "MishFunction", "SoftplusFunction", "HardtanhFunction", "HardsigmoidFunction",
-           "HardswishFunction", "LogSigmoidFunction", "SoftsignFunction"]
+           "HardswishFunction", "LogSigmoidFunction", "SoftsignFunction", "Prod", "CumSum", "CumProd", "LogCumSumExp",
+           "running_extremum_index", "Flip", "Roll", "Scatter", "Tile"]

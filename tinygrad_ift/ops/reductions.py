@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..backend import get_array_module
 from ..autograd import Function
 
@@ -36,6 +38,29 @@ class Mean(Function):
         xp = get_array_module(grad)
         grad = _restore_reduced(grad, self.axis, self.keepdims, self.shape) / self.count
         return xp.broadcast_to(grad, self.shape)
+
+
+class Prod(Function):
+    """Π a over axes:  d/da_j = the product of all the others, computed as the product of the elements before j
+    times the product of those after it (exact when some a_j is 0, unlike out / a_j)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        xp = get_array_module(a)
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        return xp.prod(a, axis=axis, keepdims=keepdims)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        a = self.a
+        axes = tuple(range(a.ndim)) if self.axis is None else self.axis
+        kept = [d for d in range(a.ndim) if d not in axes]
+        flat = xp.transpose(a, kept + list(axes)).reshape([a.shape[d] for d in kept] + [-1])
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=a.dtype)
+        before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = (before * after).reshape([a.shape[d] for d in kept] + [a.shape[d] for d in axes])
+        others = xp.transpose(others, list(np.argsort(kept + list(axes))))
+        return _restore_reduced(grad, self.axis, self.keepdims, a.shape) * others
 
 
 class Max(Function):

@@ -80,3 +80,62 @@ class Pad(Function):
 
     def backward(self, grad):
         return grad[self.crop]
+
+
+class Scatter(Function):
+    """out = a with src written at index (or added there, if accumulate); index is a full tuple of arrays.
+
+    d/da = grad where nothing was written (all of grad when adding),  d/dsrc = grad at the written places.
+    """
+
+    def forward(self, a, src, index, accumulate=False):
+        self.index, self.accumulate = index, accumulate
+        out = a.copy()
+        if accumulate:
+            backend.scatter_add(out, index, src)
+        else:
+            out[index] = src
+        return out
+
+    def backward(self, grad):
+        grad_src = grad[self.index]
+        if self.accumulate:
+            return grad, grad_src
+        grad_a = grad.copy()
+        grad_a[self.index] = 0
+        return grad_a, grad_src
+
+
+class Flip(Function):
+    """Reverse the order along `axes`; its own inverse, so the gradient flips back."""
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return get_array_module(a).flip(a, axes)
+
+    def backward(self, grad):
+        return get_array_module(grad).flip(grad, self.axes)
+
+
+class Roll(Function):
+    """Shift cyclically by `shifts` along `axes`; the gradient shifts back."""
+
+    def forward(self, a, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+        return get_array_module(a).roll(a, shifts, axes)
+
+    def backward(self, grad):
+        return get_array_module(grad).roll(grad, tuple(-s for s in self.shifts), self.axes)
+
+
+class Tile(Function):
+    """Repeat the whole array `reps[i]` times along dim i (torch's repeat):  d/da = the sum over the copies."""
+
+    def forward(self, a, reps):
+        self.shape, self.reps = a.shape, reps
+        return get_array_module(a).tile(a, reps)
+
+    def backward(self, grad):
+        shape = (1,) * (len(self.reps) - len(self.shape)) + self.shape
+        split = [n for rep, size in zip(self.reps, shape) for n in (rep, size)]  # (r0, s0, r1, s1, ...)
+        return grad.reshape(split).sum(axis=tuple(range(0, 2 * len(shape), 2))).reshape(self.shape)

@@ -1,0 +1,87 @@
+"""The CUDA fast paths without a GPU: every kernel source compiles for sm_90 with NVRTC (so a typo fails CI),
+every kernel the wrappers launch exists, and each fast path keeps its reference's signature.
+
+Their numbers are checked against the reference ops on a real GPU only (benchmarks/gpu_check.sh).
+"""
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_ift import backend, fast
+from tinygrad_ift.fast import cuda as fast_cuda
+
+try:
+    from cupy.cuda import nvrtc
+except ImportError:  # no CuPy, or the CuPy stand-in of the tests
+    nvrtc = None
+
+needs_nvrtc = pytest.mark.skipif(nvrtc is None, reason="needs CuPy's NVRTC bindings (pip install -e '.[test]')")
+OPTIONS = ["--gpu-architecture=sm_90", "--std=c++17"]
+KERNEL_DEFINITION = re.compile(r'extern "C" __global__ void (\w+)\(')
+
+
+def compile_for_sm90(code: str) -> None:
+    """Compile with NVRTC, raising with the compiler's log on an error."""
+    program = nvrtc.createProgram(code, "cuda_kernels.cu", [], [])
+    try:
+        nvrtc.compileProgram(program, OPTIONS)
+    except nvrtc.NVRTCError as error:
+        raise AssertionError(f"{error}\n{nvrtc.getProgramLog(program)}") from None
+    finally:
+        nvrtc.destroyProgram(program)
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_compile_for_sm90(dtype):
+    compile_for_sm90(fast_cuda.source(dtype))
+
+
+@needs_nvrtc
+def test_a_typo_fails_to_compile():
+    with pytest.raises(AssertionError, match="error"):
+        compile_for_sm90(fast_cuda.source(np.float32).replace("dx[i] = grad[i] * relu_mask", "dx[i] = grad[i] * relu_mak"))
+
+
+def test_every_launched_kernel_is_defined():
+    defined = set(KERNEL_DEFINITION.findall(fast_cuda.SOURCE_PATH.read_text()))
+    launched = set(re.findall(r'_launch\("(\w+)"', inspect.getsource(fast_cuda)))
+    assert launched and launched <= defined
+    assert not defined - launched, "kernels that nothing launches"
+
+
+def parameters(function) -> list:
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+FAST_PATHS = [(ref, fast_path) for kind in fast.DEVICE_TYPES for ref, fast_path in fast.registered(kind).items()]
+
+
+@pytest.mark.parametrize("reference,replacement", FAST_PATHS, ids=[path.__name__ for _, path in FAST_PATHS])
+def test_fast_paths_keep_their_references_signatures(reference, replacement):
+    """A reference op that gains an argument must not leave a fast path behind unnoticed (the GPU ones run
+    nowhere in CI)."""
+    for method in ("forward", "backward", "update", "scatter_columns"):
+        if method in vars(replacement) and hasattr(reference, method):
+            assert parameters(getattr(replacement, method)) == parameters(getattr(reference, method))
+
+
+def test_the_cuda_fast_paths_cover_the_launch_heavy_ops():
+    """The CUDA table covers the ops a training step of the course models spends its launches on."""
+    names = {ref.__name__ for ref in fast.registered("cuda")}
+    assert {"BatchNormFunction", "GELUFunction", "CrossEntropy", "Adam", "AdamW", "SGD", "Conv2dFunction",
+            "MaxPool", "ReLUFunction"} <= names
+
+
+def test_allow_tf32_needs_a_gpu():
+    """The TF32 opt-in switches cuBLAS on a GPU; without one it says what is missing."""
+    if backend.cuda_available():
+        backend.allow_tf32(True)
+        backend.allow_tf32(False)
+    else:
+        with pytest.raises(RuntimeError, match="device cuda:0"):
+            backend.allow_tf32(True)

@@ -1,0 +1,219 @@
+// CUDA kernels of the GPU fast paths (tinygrad_ift/fast/cuda.py). T is float or double: cuda.py compiles this
+// file once per dtype, after a `typedef float T;` (or double) line. tests/test_cuda_kernels.py compiles it for
+// sm_90 with NVRTC, without a GPU, so that a typo fails CI.
+//
+// Layouts: BatchNorm views x as (N, C, L) (L = H*W), one block per channel; cross-entropy takes logits (N, C),
+// one thread per row; conv columns are (N*OH*OW, G, kh*kw*C/G), channels last within a window.
+
+#define THREADS 256
+
+__device__ inline T relu_mask(T y) { return y > T(0) ? T(1) : T(0); }
+
+// ----- elementwise ------------------------------------------------------------------------------------------
+extern "C" __global__ void relu_backward(const T* grad, const T* out, T* dx, long long n) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < n) dx[i] = grad[i] * relu_mask(out[i]);
+}
+
+// GELU, exact: y = x Phi(x);  dy/dx = Phi(x) + x phi(x).
+extern "C" __global__ void gelu_forward(const T* x, T* y, T* cdf, long long n) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < n) {
+        T c = T(0.5) * (T(1) + erf(x[i] * T(0.70710678118654752440)));
+        cdf[i] = c;
+        y[i] = x[i] * c;
+    }
+}
+
+extern "C" __global__ void gelu_backward(const T* grad, const T* x, const T* cdf, T* dx, long long n) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < n) {
+        T pdf = T(0.39894228040143267794) * exp(T(-0.5) * x[i] * x[i]);
+        dx[i] = grad[i] * (cdf[i] + x[i] * pdf);
+    }
+}
+
+// ----- per-channel sums over (N, C, L), one block per channel ------------------------------------------------
+__device__ void block_sum2(double a, double b, double* out_a, double* out_b) {
+    __shared__ double sa[THREADS], sb[THREADS];
+    sa[threadIdx.x] = a;
+    sb[threadIdx.x] = b;
+    __syncthreads();
+    for (int half = THREADS / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) {
+            sa[threadIdx.x] += sa[threadIdx.x + half];
+            sb[threadIdx.x] += sb[threadIdx.x + half];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) { *out_a = sa[0]; *out_b = sb[0]; }
+}
+
+// sum(x - k) and sum((x - k)^2) of channel c, shifted by k = shift[c] so that the variance does not cancel.
+extern "C" __global__ void bn_moments(const T* x, const T* shift, double* sums, double* squares, int N, int C,
+                                      int L) {
+    int c = blockIdx.x;
+    double k = shift[c], a = 0, b = 0;
+    for (long long j = threadIdx.x; j < (long long)N * L; j += THREADS) {
+        double d = (double)x[(j / L) * C * (long long)L + (long long)c * L + j % L] - k;
+        a += d;
+        b += d * d;
+    }
+    block_sum2(a, b, sums + c, squares + c);
+}
+
+// sum(dy) and sum(dy * (x - mean)) of channel c.
+extern "C" __global__ void bn_backward_sums(const T* dy, const T* x, const T* mean, double* sum_dy,
+                                            double* sum_dy_xc, int N, int C, int L) {
+    int c = blockIdx.x;
+    double m = mean[c], a = 0, b = 0;
+    for (long long j = threadIdx.x; j < (long long)N * L; j += THREADS) {
+        long long i = (j / L) * C * (long long)L + (long long)c * L + j % L;
+        a += (double)dy[i];
+        b += (double)dy[i] * ((double)x[i] - m);
+    }
+    block_sum2(a, b, sum_dy + c, sum_dy_xc + c);
+}
+
+// y = x * scale[c] + shift[c]
+extern "C" __global__ void bn_affine(const T* x, const T* scale, const T* shift, T* y, long long n, int C, int L) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < n) {
+        int c = (i / L) % C;
+        y[i] = x[i] * scale[c] + shift[c];
+    }
+}
+
+// dx = dy * scale[c] - x * coef[c] + offset[c]  (training: coef and offset hold the batch-statistics terms)
+extern "C" __global__ void bn_backward_dx(const T* dy, const T* x, const T* scale, const T* coef, const T* offset,
+                                          T* dx, long long n, int C, int L) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < n) {
+        int c = (i / L) % C;
+        dx[i] = dy[i] * scale[c] - x[i] * coef[c] + offset[c];
+    }
+}
+
+// ----- softmax cross-entropy with label smoothing s, one thread per row of (N, C) logits ---------------------
+// loss = -sum_c q_c log p_c with q = (1 - s) onehot(y) + s / C;  dz = (p - q) * grad
+extern "C" __global__ void cross_entropy_forward(const T* logits, const long long* labels, T smoothing, T* loss,
+                                                 T* probs, int N, int C) {
+    int row = blockIdx.x * blockDim.x + threadIdx.x;
+    if (row >= N) return;
+    const T* z = logits + (long long)row * C;
+    T* p = probs + (long long)row * C;
+    T top = z[0];
+    for (int c = 1; c < C; ++c) top = z[c] > top ? z[c] : top;
+    T total = 0;
+    for (int c = 0; c < C; ++c) total += exp(z[c] - top);
+    T log_total = log(total), result = 0;
+    for (int c = 0; c < C; ++c) {
+        T log_p = z[c] - top - log_total;
+        T q = smoothing / C + (c == labels[row] ? T(1) - smoothing : T(0));
+        result -= q * log_p;
+        p[c] = exp(log_p);
+    }
+    loss[row] = result;
+}
+
+extern "C" __global__ void cross_entropy_backward(const T* probs, const long long* labels, T smoothing,
+                                                  const T* grad, T* dz, int N, int C) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i < (long long)N * C) {
+        int row = i / C, c = i % C;
+        T q = smoothing / C + (c == labels[row] ? T(1) - smoothing : T(0));
+        dz[i] = (probs[i] - q) * grad[row];
+    }
+}
+
+// ----- optimiser updates, in place, one launch per parameter ----------------------------------------------
+// Adam / AdamW in the reference's order: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p -= step_size * m / (sqrt(v) / sqrt_c2 + eps), with L2 (g += wd p) or decoupled (p *= 1 - lr wd) decay.
+extern "C" __global__ void adam_update(T* p, const T* g, T* m, T* v, T lr, T beta1, T beta2, T eps, T wd,
+                                       int decoupled, T sqrt_c2, T step_size, long long n) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    T grad = g[i], param = p[i];
+    if (wd != T(0) && decoupled) param *= T(1) - lr * wd;
+    else if (wd != T(0)) grad = param * wd + grad;
+    T mi = m[i] * beta1 + grad * (T(1) - beta1);
+    T vi = v[i] * beta2 + grad * (T(1) - beta2) * grad;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = param - mi / (sqrt(vi) / sqrt_c2 + eps) * step_size;
+}
+
+// SGD with momentum: g += wd p;  buf = g (first step) or mu buf + (1 - dampening) g;  p -= lr buf.
+extern "C" __global__ void sgd_update(T* p, const T* g, T* buf, T lr, T momentum, T dampening, T wd, int first,
+                                      long long n) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    T grad = wd != T(0) ? p[i] * wd + g[i] : g[i];
+    if (momentum != T(0)) {
+        buf[i] = first ? grad : buf[i] * momentum + grad * (T(1) - dampening);
+        grad = buf[i];
+    }
+    p[i] -= grad * lr;
+}
+
+// ----- convolution: col2im, one thread per pixel of the (N, C, H, W) image -----------------------------------
+// Each pixel adds the column entries of every window that covers it (no atomics: a gather, not a scatter).
+extern "C" __global__ void col2im(const T* cols, T* image, int N, int C, int H, int W, int G, int KH, int KW,
+                                  int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= (long long)N * C * H * W) return;
+    int x = i % W, y = (i / W) % H, c = (i / ((long long)W * H)) % C;
+    long long n = i / ((long long)W * H * C);
+    int per_group = C / G, g = c / per_group, cg = c % per_group;
+    long long window = (long long)KH * KW * per_group;
+    T total = 0;
+    for (int ki = 0; ki < KH; ++ki) {
+        int oy_s = y + PH - ki * DH;  // oy * SH must equal this
+        if (oy_s < 0 || oy_s % SH) continue;
+        int oy = oy_s / SH;
+        if (oy >= OH) continue;
+        for (int kj = 0; kj < KW; ++kj) {
+            int ox_s = x + PW - kj * DW;
+            if (ox_s < 0 || ox_s % SW) continue;
+            int ox = ox_s / SW;
+            if (ox >= OW) continue;
+            long long row = (n * OH + oy) * OW + ox;
+            total += cols[(row * G + g) * window + ((long long)ki * KW + kj) * per_group + cg];
+        }
+    }
+    image[i] = total;
+}
+
+// ----- max pooling with the winning offset, one thread per output pixel of (N, C, OH, OW) --------------------
+extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int NC, int H, int W, int KH, int KW,
+                                            int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= (long long)NC * OH * OW) return;
+    int ox = i % OW, oy = (i / OW) % OH;
+    long long plane = i / ((long long)OW * OH);
+    T best = 0;
+    int best_offset = -1;
+    for (int ki = 0; ki < KH; ++ki) {
+        int y = oy * SH - PH + ki * DH;
+        for (int kj = 0; kj < KW; ++kj) {
+            int x_ = ox * SW - PW + kj * DW;
+            if (y < 0 || y >= H || x_ < 0 || x_ >= W) continue;  // padding counts as -inf
+            T value = x[(plane * H + y) * W + x_];
+            if (best_offset < 0 || value > best) { best = value; best_offset = ki * KW + kj; }
+        }
+    }
+    out[i] = best;
+    winner[i] = best_offset;
+}
+
+// The gradient of each output pixel goes to its window's winner; windows may overlap, hence the atomicAdd.
+extern "C" __global__ void max_pool_backward(const T* grad, const int* winner, T* dx, int NC, int H, int W, int KW,
+                                             int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= (long long)NC * OH * OW) return;
+    int ox = i % OW, oy = (i / OW) % OH;
+    long long plane = i / ((long long)OW * OH);
+    int ki = winner[i] / KW, kj = winner[i] % KW;
+    int y = oy * SH - PH + ki * DH, x_ = ox * SW - PW + kj * DW;
+    atomicAdd(dx + (plane * H + y) * W + x_, grad[i]);
+}
