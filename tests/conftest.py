@@ -24,6 +24,7 @@ def pytest_configure(config):
         if "tinygrad_ift" in sys.modules or "cupy" in sys.modules:
             raise pytest.UsageError("--cupy-standin: tinygrad_ift or cupy was imported before the switch")
         os.environ[STANDIN_ENV] = "1"
+        os.environ.setdefault("TINYGRAD_IFT_REFERENCE_OPS", "cuda")  # the stand-in compiles no CUDA kernels
         sys.path.insert(0, STANDIN_DIR)  # `import cupy` now finds the stand-in, here and in subprocesses:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (STANDIN_DIR, os.environ.get("PYTHONPATH")) if p)
     import models  # noqa: F401  (registers the course models; an installed checkout finds them by its entry point)
@@ -40,6 +41,14 @@ def device(request):
     if request.param == "cuda" and not tg.cuda_available():
         pytest.skip("needs CuPy and a CUDA GPU, or the stand-in: pytest --cupy-standin")
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _no_cuda_kernels_on_the_standin():
+    """The stand-in runs no CUDA kernels: keep the cuda fast paths off even after a test switched them back on."""
+    if standin_active():
+        from tinygrad_ift import fast
+        fast.use_reference_ops(True, "cuda")
 
 
 @pytest.fixture

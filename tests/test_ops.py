@@ -283,14 +283,14 @@ def shaped(name, ours, theirs, min_dims=1, domain="real", max_dims=3):
 def masked_case(d):
     s = shape(d, min_dims=1)
     mask = values(d, s) > 0.5
-    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask), -1.5) * 2 + a.masked_select(tg.tensor(mask)).sum(),
+    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask, device=a.device), -1.5) * 2 + a.masked_select(mask).sum(),
             lambda a: a.masked_fill(torch.as_tensor(mask), -1.5) * 2 + a.masked_select(torch.as_tensor(mask)).sum())
 
 
 def where_scalars_case(d):
     s = shape(d)
     cond = values(d, s) > 0
-    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond), a, 0.5) + tg.where(tg.tensor(cond), 2.0, -1.0) * a,
+    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond, device=a.device), a, 0.5) + tg.where(tg.tensor(cond, device=a.device), 2.0, -1.0) * a,
             lambda a: torch.where(torch.as_tensor(cond), a, 0.5) + torch.where(torch.as_tensor(cond), 2.0, -1.0) * a)
 
 

@@ -79,11 +79,26 @@ _FUNCTIONS = {
     "sort": ("a", "axis", "kind"), "argsort": ("a", "axis", "kind"), "repeat": ("a", "repeats", "axis"),
     "tile": ("A", "reps"), "roll": ("a", "shift", "axis"), "atleast_1d": (), "ravel": ("a", "order"),
     "isclose": ("a", "b", "rtol", "atol", "equal_nan"), "array_equal": ("a1", "a2", "equal_nan"),
+    "cumprod": ("a", "axis", "dtype", "out"), "tri": ("N", "M", "k", "dtype"), "tril": ("m", "k"), "triu": ("m", "k"),
+    "diag": ("v", "k"), "diagonal": ("a", "offset", "axis1", "axis2"),
+    "trace": ("a", "offset", "axis1", "axis2", "dtype", "out"), "var": ("a", "axis", "dtype", "out", "ddof", "keepdims"),
+    "std": ("a", "axis", "dtype", "out", "ddof", "keepdims"), "median": ("a", "axis", "out", "overwrite_input", "keepdims"),
+    "searchsorted": ("a", "v", "side", "sorter"), "nanmax": ("a", "axis", "out", "keepdims"),
+    "nanmin": ("a", "axis", "out", "keepdims"), "nansum": ("a", "axis", "dtype", "out", "keepdims"),
+    "nanmean": ("a", "axis", "dtype", "out", "keepdims"), "vstack": ("tup", "dtype", "casting"),
+    "hstack": ("tup", "dtype", "casting"), "diff": ("a", "n", "axis", "prepend", "append"), "identity": ("n", "dtype"),
+    "nan_to_num": ("x", "copy", "nan", "posinf", "neginf"), "array_split": ("ary", "indices_or_sections", "axis"),
+    "kron": ("a", "b"), "inner": ("a", "b"), "argpartition": ("a", "kth", "axis"), "partition": ("a", "kth", "axis"),
+    "isin": ("element", "test_elements", "assume_unique", "invert"),
+    "put_along_axis": ("arr", "indices", "values", "axis"),
+    "logspace": ("start", "stop", "num", "endpoint", "base", "dtype", "axis"), "copy": ("a", "order"),
+    "flipud": ("a",), "fliplr": ("a",), "rot90": ("a", "k", "axes"), "append": ("arr", "values", "axis"),
+    "atleast_2d": (), "broadcast_arrays": (),
 }
 # Functions whose result size depends on the data: CuPy reads a count back from the GPU (a sync).
 _SYNCING = {"nonzero": ("a",), "argwhere": ("a",), "unique": ("ar", "return_index", "return_inverse",
                                                                  "return_counts", "axis"),
-            "flatnonzero": ("a",)}
+            "flatnonzero": ("a",), "bincount": ("x", "weights", "minlength")}
 for _name, _keywords in _FUNCTIONS.items():
     globals()[_name] = _standin.device_function(_name, getattr(_np, _name), _keywords)
 for _name, _keywords in _SYNCING.items():

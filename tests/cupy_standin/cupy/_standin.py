@@ -52,7 +52,7 @@ def device_operand(value):
 
 
 # Arguments that CuPy reads on the host (sizes, split points, pad widths): a NumPy array there is no operand.
-HOST_ARGUMENTS = {"split": (1, "indices_or_sections"), "pad": (1, "pad_width"), "reshape": (1, "newshape"),
+HOST_ARGUMENTS = {"split": (1, "indices_or_sections"), "array_split": (1, "indices_or_sections"), "pad": (1, "pad_width"), "reshape": (1, "newshape"),
                   "broadcast_to": (1, "shape"), "tile": (1, "reps"), "repeat": (1, "repeats")}
 # Index arguments that CuPy copies to the device when they come from the host.
 COPIED_ARGUMENTS = {"take": (1, "indices"), "take_along_axis": (1, "indices")}
@@ -66,7 +66,7 @@ def _names_argument(entry, position, keyword) -> bool:
 
 def _argument(value, name: str, position, keyword) -> object:
     if _names_argument(HOST_ARGUMENTS.get(name), position, keyword):
-        return value
+        return value._array if isinstance(value, ndarray) else value
     if isinstance(value, (_np.ndarray, list)) and _names_argument(COPIED_ARGUMENTS.get(name), position, keyword):
         counters.host_to_device += 1
         return _np.asarray(value)
@@ -92,10 +92,9 @@ def device_function(name: str, numpy_function, keywords: tuple, syncs: bool = Fa
 class ufunc:
     """An elementwise function: device arrays and scalars in, keywords `out` and `dtype` only (as CuPy's)."""
 
-    keywords = ("out", "dtype")
-
     def __init__(self, name: str, numpy_ufunc):
         self.__name__, self._ufunc = name, numpy_ufunc
+        self.keywords = ("out", "dtype")
         self.nin, self.nout = numpy_ufunc.nin, numpy_ufunc.nout
 
     def __call__(self, *args, out=None, dtype=None, **kwargs):
@@ -108,6 +107,24 @@ class ufunc:
             self._ufunc(*device_operand(args), out=out._array, **extra)
             return out
         return _wrap(self._ufunc(*device_operand(args), **extra))
+
+    def _method(self, name, *args, out=None, **kwargs):
+        extra = {} if out is None else {"out": device_operand(out)}
+        result = getattr(self._ufunc, name)(*device_operand(args), **{k: device_operand(v) for k, v in kwargs.items()},
+                                            **extra)
+        return out if out is not None else _wrap(result)
+
+    def reduce(self, array, axis=0, dtype=None, out=None, keepdims=False):
+        return self._method("reduce", array, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+    def accumulate(self, array, axis=0, dtype=None, out=None):
+        return self._method("accumulate", array, axis=axis, dtype=dtype, out=out)
+
+    def outer(self, A, B, **kwargs):
+        return self._method("outer", A, B, **kwargs)
+
+    def at(self, a, indices, b=None):
+        self._ufunc.at(device_operand(a), _device_index(indices, a.shape), *(() if b is None else (device_operand(b),)))
 
     def __repr__(self) -> str:
         return f"<ufunc 'cupy_{self.__name__}'>"
@@ -435,7 +452,7 @@ def offered() -> dict:
     import cupyx
     import cupyx.scipy.special
     names = {}
-    classes = {cupy.ndarray: "cupy.ndarray", cupy.random.Generator: "cupy.random.Generator",
+    classes = {cupy.ndarray: "cupy.ndarray", cupy.ufunc: "cupy.ufunc", cupy.random.Generator: "cupy.random.Generator",
                cupy.cuda.Device: "cupy.cuda.Device"}
     for module in (cupy, cupy.cuda, cupy.cuda.runtime, cupy.lib, cupy.lib.stride_tricks, cupy.random, cupyx,
                    cupyx.scipy, cupyx.scipy.special):
