@@ -1,6 +1,6 @@
 """Every query of the practical on the course's Bayesian network (S, D, R, G, L), printed and saved as JSON.
 
-Usage: python -m experiments.bayesnet [--logdir experiments/results/bayesnet]
+Usage: python -m experiments.bayesnet [--logdir runs/bayesnet]
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ QUERIES = [
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--logdir", default="experiments/results/bayesnet")
+    parser.add_argument("--logdir", default="runs/bayesnet", help="(default: %(default)s)")
     args = parser.parse_args(argv)
     net = student_network()
     results = {}

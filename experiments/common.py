@@ -9,15 +9,27 @@ import numpy as np
 from tinygrad_ift.files import atomic_open, write_json
 from tinygrad_ift.classic import evaluate, fit, split_train_valid
 from tinygrad_ift.data import load_fashion_mnist
+from tinygrad_ift.training.cli import non_negative_int, positive_int
 
 
-def add_shared_arguments(parser, logdir: str, quick_help: str) -> None:
-    """The flags both by-hand grid scripts take: data, subset, quick mode, seed and where results go."""
-    parser.add_argument("--subset", type=int, default=None, help="use a seeded random sample of N training images")
+def add_shared_arguments(parser, name: str, quick_help: str) -> None:
+    """The flags both by-hand grid scripts take: data, subset, quick mode, seed and where results go (by default
+    runs/<name>, a git-ignored folder: the committed reference results are written only when --logdir says so)."""
+    parser.add_argument("--subset", type=positive_int, default=None,
+                        help="use a seeded random sample of N training images")
     parser.add_argument("--quick", action="store_true", help=quick_help)
-    parser.add_argument("--seed", type=int, default=0, help="fixes the split, the subset, the init and the shuffles")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="fixes the split, the subset, the init and the shuffles")
     parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--logdir", default=logdir)
+    parser.add_argument("--logdir", default=f"runs/{name}", help="(default: %(default)s)")
+
+
+def apply_quick(args, quick: dict, defaults: dict) -> None:
+    """Fill every setting left unset (None): from `quick` with --quick, else from `defaults`.
+    Values given explicitly on the command line are kept either way."""
+    for key, default in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, quick.get(key, default) if args.quick else default)
 
 
 def fashion_mnist_flat(data_dir: str | None, subset: int | None = None, seed: int = 0) -> dict:

@@ -11,8 +11,9 @@ import argparse
 from pathlib import Path
 
 import tinygrad_ift as tg
-from experiments.common import GridSearch, add_shared_arguments, fashion_mnist_flat, markdown_table
+from experiments.common import GridSearch, add_shared_arguments, apply_quick, fashion_mnist_flat, markdown_table
 from tinygrad_ift.classic import LinearModel, add_bias_column
+from tinygrad_ift.training.cli import positive_float, positive_int
 
 OPTIMIZERS = ["sgd", "adam"]
 LRS = [0.1, 0.01, 0.001]
@@ -22,18 +23,17 @@ QUICK_BATCH_SIZES = [20, 200]
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch1_subset", type=int, default=5000,
+    parser.add_argument("--epochs", type=positive_int, default=None, help="default 5 (2 with --quick)")
+    parser.add_argument("--batch1_subset", type=positive_int, default=5000,
                         help="batch size 1 trains on this many images (one update per image is slow)")
     parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS, default=OPTIMIZERS)
-    parser.add_argument("--lrs", nargs="+", type=float, default=LRS)
-    parser.add_argument("--batch_sizes", nargs="+", type=int, default=None,
+    parser.add_argument("--lrs", nargs="+", type=positive_float, default=LRS)
+    parser.add_argument("--batch_sizes", nargs="+", type=positive_int, default=None,
                         help=f"default {BATCH_SIZES} ({QUICK_BATCH_SIZES} with --quick)")
-    add_shared_arguments(parser, "experiments/results/logistic_regression", "2 epochs, 6000 images, batch sizes 20/200")
+    add_shared_arguments(parser, "logistic_regression", "2 epochs, 6000 images, batch sizes 20/200 (unless given)")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.epochs, args.subset = 2, args.subset or 6000
-    args.batch_sizes = args.batch_sizes or (QUICK_BATCH_SIZES if args.quick else BATCH_SIZES)
+    apply_quick(args, {"epochs": 2, "subset": 6000, "batch_sizes": QUICK_BATCH_SIZES},
+                {"epochs": 5, "subset": None, "batch_sizes": BATCH_SIZES})
     tg.manual_seed(args.seed)
     data = fashion_mnist_flat(args.data_dir, args.subset, args.seed)
     train = (add_bias_column(data["train"][0]), data["train"][1])

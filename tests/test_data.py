@@ -335,15 +335,6 @@ def test_svhn_mat(tmp_path):
         data.load_svhn(tmp_path)
 
 
-def test_download_without_torchvision_says_so(tmp_path, monkeypatch):
-    import sys
-    monkeypatch.setitem(sys.modules, "torchvision", None)
-    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
-    for load in (data.load_mnist, data.load_cifar10, data.load_svhn):
-        with pytest.raises(RuntimeError, match=f"torchvision, which is not installed.*{tmp_path}"):
-            load(tmp_path, download=True)
-
-
 def test_rotated_fashion_mnist(tmp_path):
     x = np.zeros((20, 28, 28), np.uint8)
     x[:, 4:24, 12:16] = 255  # a vertical bar

@@ -14,6 +14,7 @@ from .autograd import Function
 from .tensor import Tensor, ValuesIndices, cat, maximum, meshgrid, minimum, split, stack, where
 from .tensor import pad_tensor as pad
 from .serialization import load, save
+from .graph_drawing import draw_graph
 from . import nn, optim  # noqa: E402  (they build on everything above)
 from .fast import cpu, cuda  # noqa: E402,F401  (the fast paths register themselves against nn, ops and optim)
 
@@ -40,7 +41,7 @@ __all__ = [
     "arange", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "no_grad", "is_grad_enabled", "set_grad_enabled", "gradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state", "cat", "stack", "split", "where", "maximum", "minimum",
-    "pad", "save", "load", "empty", "empty_like", "linspace", "meshgrid", "ValuesIndices", "float16", "uint8", "int8",
+    "pad", "save", "load", "draw_graph", "empty", "empty_like", "linspace", "meshgrid", "ValuesIndices", "float16", "uint8", "int8",
     "int16", *_FUNCTION_FORMS, "set_num_threads", "get_num_threads", "use_reference_ops", "nn", "optim", "float32",
     "float64", "int64",
     "int32", "bool_", "__version__",

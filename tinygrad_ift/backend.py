@@ -73,6 +73,11 @@ def cuda_available() -> bool:
         return False
 
 
+def cuda_device_count() -> int:
+    """How many GPUs CuPy sees (0 without CuPy or a GPU)."""
+    return _cupy.cuda.runtime.getDeviceCount() if cuda_available() else 0
+
+
 def require_cuda(device: Device) -> None:
     """Raise a clear error saying whether CuPy or the GPU is what is missing."""
     if _cupy is None:

@@ -77,7 +77,7 @@ def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -
     cifar10.npz; `train/` and `test/` image-folder trees (`<split>/<class>/*.png|jpg`); or the shared
     layout `cifar10-test.npz` with `cifar10-train-jpeg.tar.gz` (or an extracted `train/`). One of the folder's
     files (a pickle batch, the .tar.gz) stands for its folder. Image files are decoded once and cached.
-    download=True fetches the official pickles first (needs torchvision).
+    download=True fetches the official pickles into that folder first.
     """
     root = fetch("cifar10", resolve(data_dir)) if download else resolve(data_dir)
     if root.is_file() and root.suffix == ".npz":
@@ -104,4 +104,4 @@ def load_cifar10(data_dir: "str | Path | None" = None, download: bool = False) -
                  else read_image_tar(train_tar, "train", CLASSES))
         return _check({**_tree(train, "train"), "x_test": test["x_test"], "y_test": test["y_test"]}, str(root))
     raise FileNotFoundError(f"CIFAR-10: found no dataset in {root}. Accepted: {ACCEPTED}. Put one of them there, "
-                            "or pass download=True (needs torchvision)")
+                            "or pass download=True to fetch the official files")

@@ -93,11 +93,11 @@ def _load(path, name: str, npz_names: tuple[str, ...], download: bool) -> dict:
 
 def load_mnist(path: "str | Path | None" = None, download: bool = False) -> dict:
     """dict(x_train, y_train, x_test, y_test): uint8 (N, 28, 28) and int64; path = folder or .npz.
-    download=True fetches the official files first (needs torchvision)."""
+    download=True fetches the official files into that folder first."""
     return _load(path, "MNIST", ("mnist.npz",), download)
 
 
 def load_fashion_mnist(path: "str | Path | None" = None, download: bool = False) -> dict:
     """dict(x_train, y_train, x_test, y_test): uint8 (N, 28, 28) and int64; path = folder or .npz.
-    download=True fetches the official files first (needs torchvision)."""
+    download=True fetches the official files into that folder first."""
     return _load(path, "Fashion-MNIST", ("fashion-mnist.npz", "fashion_mnist.npz"), download)

@@ -14,7 +14,7 @@ MAT_FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat"}
 def load_svhn(path: "str | Path | None" = None, download: bool = False) -> dict:
     """dict(x_train, y_train, x_test, y_test) from train_32x32.mat and test_32x32.mat (uint8 NHWC; the
     files' label 10 for the digit 0 becomes 0); `path` is their folder or either file. download=True fetches
-    them first (needs torchvision)."""
+    them first."""
     try:
         from scipy.io import loadmat
     except ImportError as err:

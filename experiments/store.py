@@ -1,0 +1,71 @@
+"""The run store: one folder per run, named by a hash of everything that decides what the run computes.
+
+    <results_dir>/runs/<kind>_<model>-<hash>/settings.json   the run's settings (written first)
+                                             run_result.json written last, atomically: the run is finished
+                                             ...             the run's own files (checkpoint, curves, figures)
+
+A finished run with the same settings is reused; other settings give another folder, so a run is never
+overwritten by a different one; an unfinished folder is resumed (CIFAR-10 runs continue from their last
+epoch's checkpoint, shorter runs start again). Where a run executes (device, data folder) is not part of
+its identity.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygrad_ift.files import read_json, write_json
+
+SETTINGS_FILE, RESULT_FILE = "settings.json", "run_result.json"
+
+
+def run_hash(settings: dict) -> str:
+    """A short stable hash of the settings (keys sorted, so their order does not matter)."""
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of an experiment: a label for tables and legends, and the settings that define it."""
+
+    experiment: str
+    label: str
+    settings: dict
+
+    @property
+    def folder_name(self) -> str:
+        """<kind>_<model>-<hash>: experiments that list the same settings share the folder (and the run)."""
+        what = [str(self.settings[k]) for k in ("kind", "model", "network", "optimizer") if k in self.settings]
+        return f"{'_'.join(what)}-{run_hash(self.settings)}"
+
+    def folder(self, results_dir: Path) -> Path:
+        return Path(results_dir) / "runs" / self.folder_name
+
+
+def is_finished(run_dir: Path) -> bool:
+    return (run_dir / RESULT_FILE).is_file()
+
+
+def prepare(run: Run, results_dir: Path) -> Path:
+    """The run's folder, created with its settings.json; an existing folder must hold the same settings."""
+    run_dir = run.folder(results_dir)
+    saved = run_dir / SETTINGS_FILE
+    if saved.is_file():
+        if read_json(saved) != run.settings:
+            raise RuntimeError(f"run store: {run_dir} holds a run with other settings than {run.settings}; "
+                               "it is left untouched (move it away to run this one)")
+    else:
+        write_json(saved, run.settings)
+    return run_dir
+
+
+def load_result(run: Run, results_dir: Path) -> dict | None:
+    """The finished run's result, or None when it has not finished."""
+    path = run.folder(results_dir) / RESULT_FILE
+    return read_json(path) if path.is_file() else None
+
+
+def save_result(run_dir: Path, result: dict) -> None:
+    write_json(run_dir / RESULT_FILE, result)
