@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import random as _random
-from ..backend import Device, on_device, to_device
+from ..backend import Device, device_of, on_device, to_device
 from ..tensor import Tensor
 from .dataset import Dataset, gather
 
@@ -26,11 +26,12 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
                  transform: Callable[[Any], Any] | None = None, device: "str | Device" = "cpu",
-                 seed: int | None = None, prefetch: bool = True):
+                 seed: int | None = None, prefetch: bool = True, num_classes: int | None = None):
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.transform, self.device, self.prefetch = transform, Device(device), prefetch
+        self.num_classes = num_classes
         self.seed = int(_random.generator("cpu").integers(2 ** 31)) if seed is None else seed
         self.epoch = 0
 
@@ -48,7 +49,19 @@ class DataLoader:
     def _batches(self, order: np.ndarray) -> Iterator[tuple[Any, Any]]:
         for b in range(len(self)):
             x, y = gather(self.dataset, order[b * self.batch_size:(b + 1) * self.batch_size])
-            yield np.asarray(x), np.asarray(y)
+            x, y = (a if device_of(a).is_cuda else np.asarray(a) for a in (x, y))  # arrays already on a GPU stay
+            self._check_labels(y, b)
+            yield x, y
+
+    def _check_labels(self, y, batch: int) -> None:
+        """Integer labels in [0, num_classes), checked on the host before they move (on a GPU an out-of-range
+        label would index silently; see nn.functional.cross_entropy)."""
+        if self.num_classes is None or not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or not y.size:
+            return
+        low, high = y.min(), y.max()
+        if low < 0 or high >= self.num_classes:
+            raise ValueError(f"DataLoader: labels must be in [0, {self.num_classes}), got values in [{low}, {high}] "
+                             f"in batch {batch}")
 
     def _prefetched(self, order: np.ndarray) -> Iterator[tuple[Any, Any]]:
         queue: Queue = Queue(maxsize=2)

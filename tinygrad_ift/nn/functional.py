@@ -5,9 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from .. import random as _random
-from ..autograd import Function
+from ..autograd import Function, check_same_device
 from ..backend import get_array_module
 from ..dtypes import result_type
 from ..tensor import Tensor, pad_tensor
@@ -160,10 +160,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 def _check_labels(name: str, input: Tensor, target) -> object:
-    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C)."""
-    labels = target.data if isinstance(target, Tensor) else target
-    xp = get_array_module(input.data)
-    labels = xp.asarray(labels)
+    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C), as an array on
+    the input's device. Host labels are range-checked on the host before they move; labels already on a GPU
+    are not (reading them back would stall every step, and CuPy wraps an out-of-range label silently), so the
+    DataLoader checks them on the host (its num_classes) before they move there."""
+    if isinstance(target, Tensor):
+        check_same_device(name, (input, target))
+        labels = target.data
+    else:
+        labels = target if backend.device_of(target).is_cuda else np.asarray(target)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class labels, got dtype {labels.dtype} "
                         f"(for probabilities use one_hot or a soft-label loss)")
@@ -173,10 +178,10 @@ def _check_labels(name: str, input: Tensor, target) -> object:
     if labels.shape != expected:
         raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs target of shape {expected}, "
                          f"got {labels.shape}")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[1]):
+    if isinstance(labels, np.ndarray) and labels.size and (labels.min() < 0 or labels.max() >= input.shape[1]):
         raise ValueError(f"{name}: labels must be in [0, {input.shape[1]}), got values in "
                          f"[{int(labels.min())}, {int(labels.max())}]")
-    return labels
+    return backend.to_device(labels, input.device)
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
@@ -248,15 +253,16 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 
 def one_hot(labels, num_classes: int = -1) -> Tensor:
-    """(N, ...) integer labels -> (N, ..., num_classes) int64 one-hot."""
+    """(N, ...) integer labels -> (N, ..., num_classes) int64 one-hot, on the labels' device."""
     device = labels.device if isinstance(labels, Tensor) else None
-    data = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    data = labels.data if isinstance(labels, Tensor) else labels
+    data = data if backend.device_of(data).is_cuda else np.asarray(data)
     xp = get_array_module(data)
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
-    if num_classes < 0:
-        num_classes = int(data.max()) + 1
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
-        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got [{int(data.min())}, {int(data.max())}]")
+    low, high = (int(v) for v in backend.to_numpy(xp.stack([data.min(), data.max()]))) if data.size else (0, -1)
+    num_classes = high + 1 if num_classes < 0 else num_classes  # (one read-back of both ends)
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got [{low}, {high}]")
     out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor(out, device=device)
