@@ -20,8 +20,9 @@ class DataLoader:
     the framework RNG at construction, so `manual_seed` fixes it and a resumed run can replay any epoch.
     The `transform` runs on whole batches after the transfer, on that device's array module (augmentation
     runs on the GPU when training there). With prefetch, a background thread gathers the next batch while
-    the current one trains; the transform stays on the calling thread, so its random draws keep their
-    order and results are identical either way.
+    the current one trains; the transform of batch b of epoch e draws from derived_streams(seed, e, b) (see
+    tinygrad_ift.random), so results are identical either way, and on a resume. With `num_classes`, integer
+    labels are checked to lie in [0, num_classes) on the host, before they move.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
@@ -93,9 +94,9 @@ class DataLoader:
         order = self.order(self.epoch)
         self.epoch += 1
         batches = self._prefetched(order) if self.prefetch else self._batches(order)
-        for x, y in batches:
+        for batch, (x, y) in enumerate(batches):
             x, y = to_device(x, self.device), to_device(y, self.device)
-            with on_device(self.device):
+            with on_device(self.device), _random.derived_streams(self.seed, self.epoch - 1, batch):
                 if self.transform is not None:
                     x = self.transform(x)
                 x = x.astype(np.float32, copy=False)

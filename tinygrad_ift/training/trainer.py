@@ -23,10 +23,10 @@ from .datasets import DataSplits
 from .plots import CURVE_FILES, plot_curves
 from .results import RESULTS_FILE, build_results, write_results
 
-# Flags a resumed run may change: they do not alter what is computed (only how long, where, how verbosely).
+# Flags a resumed run may change: they do not alter what is computed (only how long, how verbosely). Not the
+# device: CuPy's random streams differ from NumPy's, so a run moved to another device would not repeat itself.
 RUN_FILES = (RESULTS_FILE, CHECKPOINT_FILE, *CURVE_FILES.values())  # what a run writes to its logdir
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "device", "print_every", "visualize", "data_dir",
-                               "logdir"})
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "print_every", "visualize", "data_dir", "logdir"})
 
 
 class NonFiniteLossError(RuntimeError):
@@ -159,8 +159,9 @@ class Trainer:
         bar = _progress_bar(self.data.train_loader, f"epoch {epoch}/{self.config['epochs']}", leave=False)
         steps = len(self.data.train_loader)
         for step, (images, labels) in enumerate(bar, start=1):
-            logits = self.model(images)
-            loss = F.cross_entropy(logits, labels)
+            with tg_random.derived_streams(epoch, step):  # dropout's draws: the same again on --resume
+                logits = self.model(images)
+                loss = F.cross_entropy(logits, labels)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
