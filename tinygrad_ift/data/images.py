@@ -103,7 +103,7 @@ def _tar_entries(archive: Path, split: str) -> list[tuple[str, str, bytes]]:
     entries = []
     try:
         with tarfile.open(archive, "r:*") as tar:
-            for member in tar:
+            for member in tqdm(tar, desc=f"reading {archive}", unit=" entries", dynamic_ncols=True):
                 parts = Path(member.name).parts
                 if (member.isfile() and len(parts) >= 3 and parts[-3] == split
                         and Path(parts[-1]).suffix.lower() in IMAGE_SUFFIXES):

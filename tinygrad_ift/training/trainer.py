@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from tqdm.auto import tqdm
 
@@ -60,6 +64,23 @@ class Meter:
     @property
     def accuracy(self) -> float:
         return self.correct / max(self.count, 1)
+
+
+@contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C until the block has run, then raise it: an epoch's history and its checkpoint change
+    together, so the results written on Ctrl-C never list an epoch that the checkpoint lacks."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
+        yield
+        return
+    held = []
+    previous = signal.signal(signal.SIGINT, lambda *_: held.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _progress_bar(loader, description: str, leave: bool):
@@ -182,10 +203,12 @@ class Trainer:
         train_loss, train_acc = self.train_epoch(epoch)
         valid_loss, valid_acc = self.evaluate(self.data.valid_loader, "validation")
         history = self.progress.history
-        history.record(train_loss, train_acc, valid_loss, valid_acc, time.perf_counter() - start)
-        self.progress.epoch = epoch
-        self.progress.loader_state = {"seed": self.data.train_loader.seed, "epoch": self.data.train_loader.epoch}
-        save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.progress)
+        with ctrl_c_held():
+            history.record(train_loss, train_acc, valid_loss, valid_acc, time.perf_counter() - start)
+            self.progress.epoch = epoch
+            self.progress.loader_state = {"seed": self.data.train_loader.seed,
+                                          "epoch": self.data.train_loader.epoch}
+            save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.progress)
         print(f"epoch {epoch}/{self.config['epochs']}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
               f"valid loss {valid_loss:.4f} acc {valid_acc:.4f} | {history.epoch_times[-1]:.1f} s")
 
