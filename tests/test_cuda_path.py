@@ -147,3 +147,21 @@ def test_a_training_step_syncs_at_most_once_and_copies_only_its_batch(standin, t
     for model in (mlp, convnet):
         syncs, copies = _step_counts(model, (3, 8, 8), standin, tmp_path)
         assert syncs <= 1 / 3 and copies == 2, type(model[1]).__name__
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ignore_index_of_labels_already_on_the_gpu(cuda, standin, reduction):
+    """Labels on the GPU: ignore_index is masked on the device, not searched for (no sync), same as on the CPU."""
+    logits = np.random.default_rng(0).standard_normal((5, 4))
+    labels = np.array([1, -100, 3, 0, -100])
+    results = []
+    for where in ("cpu", "cuda"):
+        x = tg.Tensor(logits, requires_grad=True, device=where)
+        y = tg.Tensor(labels, device=where)
+        standin.reset()
+        loss = F.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1)
+        loss.sum().backward()
+        results.append((loss.numpy(), x.grad.numpy()))
+    assert standin.syncs == 2  # the two .numpy() reads of the cuda run
+    for cpu, gpu in zip(*results):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-12, atol=1e-12)
