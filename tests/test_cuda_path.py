@@ -212,3 +212,11 @@ def test_regression_cnn_trains_on_the_gpu_as_on_the_cpu(cuda):
     trainers[1].network.load_state_dict(trainers[0].network.state_dict())  # the GPU draws other initial weights
     cpu_losses, gpu_losses = ([trainer.training_step(*split) for _ in range(2)] for trainer in trainers)
     assert gpu_losses == pytest.approx(cpu_losses, rel=1e-4)
+
+
+def test_host_and_device_index_arrays_mix(cuda):
+    x = tg.Tensor(np.arange(12.0).reshape(3, 4), device="cuda")
+    rows = tg.Tensor(np.array([0, 2]), device="cuda")
+    assert x[rows, np.array([1, 3])].numpy().tolist() == [1.0, 11.0]
+    with pytest.raises(IndexError):
+        x[rows, np.array([1, 4])]
