@@ -897,7 +897,8 @@ def _raw_index(x: Tensor, index):
             part = np.asarray(part)
         raw.append(part)
     if x._device.is_cuda and any(isinstance(p, np.ndarray) for p in raw):
-        np.broadcast_to(np.False_, x.shape)[tuple(raw)]  # NumPy's IndexError for a bad index, on no memory
+        shapes_only = [np.zeros(p.shape, p.dtype) if backend.device_of(p).is_cuda else p for p in raw]
+        np.broadcast_to(np.False_, x.shape)[tuple(shapes_only)]  # NumPy's IndexError for a bad one, on no memory
         raw = [backend.to_device(p, x._device) if isinstance(p, np.ndarray) else p for p in raw]
     return tuple(raw) if isinstance(index, tuple) else raw[0]
 
