@@ -167,7 +167,8 @@ def split_case(d):
     weights = [1.0, -2.0, 3.0, 0.5, 1.5]
 
     def ours(a):
-        return sum((p * w for p, w in zip(tg.split(a, size), weights)), start=tg.zeros(1, dtype=a.dtype)).sum()
+        return sum((p * w for p, w in zip(tg.split(a, size), weights)),
+                   start=tg.zeros(1, dtype=a.dtype, device=a.device)).sum()
 
     def theirs(a):
         return sum(p * w for p, w in zip(torch.split(a, size), weights)).sum()
@@ -185,7 +186,7 @@ def where_case(d):
     sa, sb = broadcast_pair(d)
     xa, xb = values(d, sa), values(d, sb)
     cond = np.broadcast_to(values(d, sa) > 0, np.broadcast_shapes(sa, sb)).copy()
-    return ([xa, xb], lambda a, b: tg.where(tg.Tensor(cond), a, b),
+    return ([xa, xb], lambda a, b: tg.where(tg.Tensor(cond, device=a.device), a, b),
             lambda a, b: torch.where(torch.as_tensor(cond), a, b))
 
 
@@ -282,14 +283,14 @@ def shaped(name, ours, theirs, min_dims=1, domain="real", max_dims=3):
 def masked_case(d):
     s = shape(d, min_dims=1)
     mask = values(d, s) > 0.5
-    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask), -1.5) * 2 + a.masked_select(tg.tensor(mask)).sum(),
+    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask, device=a.device), -1.5) * 2 + a.masked_select(mask).sum(),
             lambda a: a.masked_fill(torch.as_tensor(mask), -1.5) * 2 + a.masked_select(torch.as_tensor(mask)).sum())
 
 
 def where_scalars_case(d):
     s = shape(d)
     cond = values(d, s) > 0
-    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond), a, 0.5) + tg.where(tg.tensor(cond), 2.0, -1.0) * a,
+    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond, device=a.device), a, 0.5) + tg.where(tg.tensor(cond, device=a.device), 2.0, -1.0) * a,
             lambda a: torch.where(torch.as_tensor(cond), a, 0.5) + torch.where(torch.as_tensor(cond), 2.0, -1.0) * a)
 
 
@@ -299,6 +300,92 @@ def meshgrid_case(d):
     return ([values(d, (n,)), values(d, (m,))],
             lambda a, b: tg.stack(tg.meshgrid(a, b, indexing=indexing)),
             lambda a, b: torch.stack(torch.meshgrid(a, b, indexing=indexing)))
+
+
+def conv1d_case(d):
+    n, c, length, out, k = (d.draw(st.integers(1, 3)) for _ in range(5))
+    groups = d.draw(st.sampled_from([1, c]))
+    out *= groups
+    stride, padding, dilation = d.draw(st.integers(1, 2)), d.draw(st.integers(0, 2)), d.draw(st.integers(1, 2))
+    length = max(length + 2, dilation * (k - 1) + 1)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return ([values(d, (n, c, length)), values(d, (out, c // groups, k)), values(d, (out,))],
+            lambda x, w, b: F.conv1d(x, w, b, **kw), lambda x, w, b: TF.conv1d(x, w, b, **kw))
+
+
+def conv_transpose2d_case(d):
+    n, c, h, w, k = (d.draw(st.integers(1, 3)) for _ in range(5))
+    groups = d.draw(st.sampled_from([1, c]))
+    out = d.draw(st.integers(1, 2)) * groups
+    stride, dilation = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 3))), d.draw(st.integers(1, 2))
+    padding = d.draw(st.integers(0, dilation * (k - 1) // 2))  # a positive output size
+    output_padding = d.draw(st.integers(0, max(stride[0], dilation) - 1))
+    kw = dict(stride=stride, padding=(padding, 0), output_padding=(output_padding, 0), groups=groups,
+              dilation=dilation)
+    return ([values(d, (n, c, h, w)), values(d, (c, out // groups, k, k)), values(d, (out,))],
+            lambda x, wt, b: F.conv_transpose2d(x, wt, b, **kw), lambda x, wt, b: TF.conv_transpose2d(x, wt, b, **kw))
+
+
+def interpolate_case(mode):
+    def draw(d):
+        spatial = 2 if mode == "bilinear" else d.draw(st.integers(1, 2))
+        s = tuple(d.draw(st.integers(1, 4)) for _ in range(2 + spatial))
+        if d.draw(st.booleans()):
+            kw = dict(size=tuple(d.draw(st.integers(1, 6)) for _ in range(spatial)))
+        else:
+            kw = dict(scale_factor=d.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0])))
+            if min(int(n * kw["scale_factor"]) for n in s[2:]) < 1:
+                kw = dict(size=s[2:])
+        if mode == "bilinear":
+            kw["align_corners"] = d.draw(st.booleans())
+        return [values(d, s)], lambda a: F.interpolate(a, mode=mode, **kw), lambda a: TF.interpolate(a, mode=mode, **kw)
+    return Case(f"interpolate_{mode}", draw)
+
+
+def pad_mode_case(mode):
+    def draw(d):
+        s = tuple(d.draw(st.integers(2, 4)) for _ in range(d.draw(st.integers(3, 4))))
+        limit = 1 if mode == "reflect" else 2
+        widths = tuple(d.draw(st.integers(0, limit)) for _ in range(2 * (len(s) - 2)))
+        return ([values(d, s)], lambda a: F.pad(a, widths, mode=mode), lambda a: TF.pad(a, widths, mode=mode))
+    return Case(f"pad_{mode}", draw)
+
+
+def unfold_im2col_case(d):
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 3)), d.draw(st.integers(5, 6)), d.draw(st.integers(5, 6)))
+    kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3))), dilation=d.draw(st.integers(1, 2)),
+              padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
+    return [values(d, s)], lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw)
+
+
+def attention_case(d):
+    b, length, source, e, ev = (d.draw(st.integers(1, 4)) for _ in range(5))
+    kind = d.draw(st.sampled_from(["plain", "causal", "bool_mask", "float_mask"]))
+    mask = None
+    if kind == "bool_mask":
+        mask = values(d, (length, source)) > -1.0
+        mask[:, 0] = True  # every query sees at least one key
+    elif kind == "float_mask":
+        mask = values(d, (length, source))
+    kw = dict(is_causal=kind == "causal", scale=d.draw(st.sampled_from([None, 0.3])))
+    q_len = source if kind == "causal" else length
+    return ([values(d, (b, q_len, e)), values(d, (b, source, e)), values(d, (b, source, ev))],
+            lambda q, k, v: F.scaled_dot_product_attention(
+                q, k, v, attn_mask=None if mask is None else tg.tensor(mask, device=q.device).to(
+                    dtype=q.dtype if mask.dtype.kind == "f" else np.bool_), **kw),
+            lambda q, k, v: TF.scaled_dot_product_attention(
+                q, k, v, attn_mask=None if mask is None else torch.tensor(mask).to(
+                    q.dtype if mask.dtype.kind == "f" else torch.bool), **kw))
+
+
+def einsum_case(d):
+    equation, shapes = d.draw(st.sampled_from([
+        ("ij,jk->ik", ((2, 3), (3, 4))), ("bij,bjk->bik", ((2, 2, 3), (2, 3, 1))), ("i,i->", ((3,), (3,))),
+        ("i,j->ij", ((3,), (2,))), ("ij->ji", ((2, 3),)), ("bij->j", ((2, 3, 4),)), ("ij,jk", ((2, 3), (3, 2))),
+        ("...ij,...jk->...ik", ((2, 1, 2, 3), (4, 3, 2))), ("bhqd,bhkd->bhqk", ((1, 2, 3, 4), (1, 2, 2, 4))),
+        ("ij,kl->", ((2, 2), (1, 3)))]))
+    return ([values(d, sh) for sh in shapes], lambda *xs: tg.einsum(equation, *xs),
+            lambda *xs: torch.einsum(equation, *xs))
 
 
 def softmax_like(name, ours, theirs):
@@ -457,6 +544,20 @@ CASES = [
     Case("meshgrid", meshgrid_case),
     along_axis("unfold", lambda a, ax: a.unfold(ax, min(2, a.shape[ax]), 2),
                lambda a, ax: a.unfold(ax, min(2, a.shape[ax]), 2)),
+    # layers
+    Case("conv1d", conv1d_case),
+    Case("conv_transpose2d", conv_transpose2d_case),
+    interpolate_case("nearest"),
+    interpolate_case("bilinear"),
+    pad_mode_case("reflect"),
+    pad_mode_case("replicate"),
+    pad_mode_case("circular"),
+    Case("unfold_im2col", unfold_im2col_case),
+    Case("scaled_dot_product_attention", attention_case),
+    Case("einsum", einsum_case),
+    shaped("normalize", lambda a, s: F.normalize(a, dim=-1), lambda a, s: TF.normalize(a, dim=-1), domain="nonzero"),
+    shaped("normalize_p1", lambda a, s: F.normalize(a, 1.0, 0), lambda a, s: TF.normalize(a, 1.0, 0),
+           domain="nonzero"),
     binary("method_forms", lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(),
            lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(), domain=("real", "nonzero")),
 ]
@@ -466,37 +567,38 @@ IDS = [c.name for c in CASES]
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
-def test_gradcheck_float64(case, data):
+def test_gradcheck_float64(case, data, device):
     arrays, ours, _ = case.draw(data)
-    inputs = [tg.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    inputs = [tg.Tensor(a.copy(), requires_grad=True, device=device) for a in arrays]
     assert tg.gradcheck(ours, inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
-def test_matches_torch_float32(case, data):
+def test_matches_torch_float32(case, data, device):
     arrays, ours, theirs = case.draw(data)
-    mine = [tg.Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    mine = [tg.Tensor(a.astype(np.float32), requires_grad=True, device=device) for a in arrays]
     ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
     out, expected = ours(*mine), theirs(*ref)
     assert out.dtype == np.float32
     assert out.shape == tuple(expected.shape)
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=case.atol, rtol=case.rtol)
     weights = np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)
-    (out * tg.Tensor(weights)).sum().backward()
+    assert out.device == device
+    (out * tg.Tensor(weights, device=device)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for i, (m, r) in enumerate(zip(mine, ref)):
-        assert m.grad is not None and m.grad.shape == m.shape, f"input {i}"
+        assert m.grad is not None and m.grad.shape == m.shape and m.grad.device == device, f"input {i}"
         np.testing.assert_allclose(m.grad.numpy(), r.grad.numpy(), atol=case.atol * 10, rtol=case.rtol * 10,
                                    err_msg=f"gradient of input {i}")
 
 
 @pytest.mark.parametrize("fn", ["softmax", "log_softmax", "logsumexp"])
 @pytest.mark.parametrize("scale", [1e4, 1e5])
-def test_stable_for_huge_logits(fn, scale):
+def test_stable_for_huge_logits(fn, scale, device):
     logits = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 5.0]]) * scale
-    mine = tg.Tensor(logits, requires_grad=True)
+    mine = tg.Tensor(logits, requires_grad=True, device=device)
     ref = torch.tensor(logits, requires_grad=True)
     out = getattr(mine, fn)(1)
     expected = getattr(torch, fn)(ref, 1)
@@ -508,8 +610,8 @@ def test_stable_for_huge_logits(fn, scale):
     np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), atol=1e-12)
 
 
-def test_argmax_argmin_and_comparisons_carry_no_gradient():
-    x = tg.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+def test_argmax_argmin_and_comparisons_carry_no_gradient(device):
+    x = tg.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True, device=device)
     assert x.argmax(1).tolist() == [1, 0]
     assert x.argmin(axis=1, keepdims=True).tolist() == [[0], [1]]
     assert x.argmax().item() == 3

@@ -6,12 +6,13 @@ the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from . import autograd, backend, ops
-from .autograd import Function
+from .autograd import Function, check_same_device
 from .backend import Device
 from .dtypes import DEFAULT_FLOAT, float_dtype, result_type
 from .grad_mode import is_grad_enabled
@@ -56,8 +57,9 @@ class Tensor:
         if device is None:
             device = backend.device_of(data)
         device = Device(device)
-        xp = backend.get_array_module(device)
-        if not isinstance(data, (np.ndarray, xp.ndarray)):
+        if device.is_cuda:
+            backend.require_cuda(device)  # the clear "CuPy is not installed" / "no GPU" error
+        if not isinstance(data, np.ndarray) and not backend.device_of(data).is_cuda:  # numbers, lists
             from_python = not isinstance(data, np.generic)
             data = np.asarray(data)
             if dtype is None and from_python and data.dtype == np.float64:
@@ -189,7 +191,7 @@ class Tensor:
                     f"output has shape {self.shape}; pass grad= a tensor of that shape")
             grad_data = backend.get_array_module(self.data).ones_like(self.data)
         else:
-            grad_data = grad.data if isinstance(grad, Tensor) else backend.to_device(np.asarray(grad), self._device)
+            grad_data = Tensor(grad, dtype=self.dtype, device=self._device).data
             if grad_data.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {grad_data.shape}, expected the "
                                  f"output's shape {self.shape}")
@@ -261,7 +263,7 @@ class Tensor:
         if isinstance(other, Tensor):
             return other if other.data.dtype == dtype else other.to(dtype=dtype)
         if isinstance(other, (int, float, bool)):
-            return Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+            return Tensor._wrap(backend.scalar(other, dtype, self._device), self._device)
         return Tensor(other, dtype=dtype, device=self._device)
 
     def _dtype_with(self, other: Any) -> np.dtype:
@@ -275,7 +277,7 @@ class Tensor:
         if isinstance(other, Tensor) and other.data.dtype == dtype and (dtype.kind == "f" or not floating):
             b = other
         elif type(other) in (float, int) and dtype.kind == "f":
-            b = Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+            b = Tensor._wrap(backend.scalar(other, dtype, self._device), self._device)
         else:
             dtype = self._dtype_with(other)
             dtype = float_dtype(dtype) if floating else dtype
@@ -387,7 +389,12 @@ class Tensor:
 
     # comparisons produce boolean tensors without a gradient
     def _compare(self, other, fn) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
+        """A boolean tensor, no gradient; `other` is lifted and device-checked as arithmetic's operands are."""
+        if isinstance(other, Tensor):
+            check_same_device("comparison", (self, other))
+            other = other.data
+        elif not isinstance(other, (int, float, bool)):
+            other = Tensor(other, device=self._device).data
         return Tensor._wrap(fn(self.data, other), self._device)
 
     def __eq__(self, other): return self._compare(other, lambda a, b: a == b)  # noqa: E731
@@ -621,12 +628,12 @@ class Tensor:
     def masked_fill(self, mask: "Tensor | Any", value: "float | Tensor") -> "Tensor":
         """value where mask is True, self elsewhere (mask broadcasts); keeps self's dtype."""
         value = value if isinstance(value, Tensor) else Tensor._wrap(
-            backend.get_array_module(self.data).asarray(value, dtype=self.dtype), self._device)
-        return ops.Where.apply(value.to(dtype=self.dtype), self, condition=_condition(mask, "masked_fill"))
+            backend.scalar(value, self.dtype, self._device), self._device)
+        return ops.Where.apply(value.to(dtype=self.dtype), self, condition=_condition(mask, "masked_fill", self))
 
     def masked_select(self, mask: "Tensor | Any") -> "Tensor":
         """The elements where mask (broadcast to self's shape) is True, as a 1-D tensor."""
-        mask = backend.get_array_module(self.data).broadcast_to(_condition(mask, "masked_select"), self.shape)
+        mask = backend.get_array_module(self.data).broadcast_to(_condition(mask, "masked_select", self), self.shape)
         return self[mask]
 
     def where(self, condition: "Tensor | Any", other: "Tensor | float") -> "Tensor":
@@ -702,7 +709,7 @@ class Tensor:
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def __getitem__(self, index) -> "Tensor":
-        index = _raw_index(index)
+        index = _raw_index(self, index)
         selects_first = _integers_before_arrays(index)
         if selects_first:  # PyTorch's order of dims; see _integers_before_arrays
             return ops.GetItem.apply(ops.GetItem.apply(self, index=selects_first[0]), index=selects_first[1])
@@ -712,7 +719,8 @@ class Tensor:
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError("setitem: in-place assignment into a tensor that requires grad would break "
                                "its gradient; assign to `.data` under no_grad() instead")
-        self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
+        value = value if isinstance(value, (int, float, bool)) else Tensor(value, device=self._device).data
+        self.data[_raw_index(self, index)] = value
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -746,8 +754,9 @@ class Tensor:
         axes = tuple(_dim(a, self.ndim, "flip") for a in _shape_arg(axes))
         return ops.Flip.apply(self, axes=axes) if self.ndim else self.clone()
 
-    def roll(self, shifts: "int | Sequence[int]", axes: "int | Sequence[int] | None" = None) -> "Tensor":
-        """Shift cyclically along `axes` (along the flattened tensor when None)."""
+    def roll(self, shifts: "int | Sequence[int]", dims: "int | Sequence[int] | None" = None) -> "Tensor":
+        """Shift cyclically along `dims` (along the flattened tensor when None)."""
+        axes = dims
         if axes is None:
             return ops.Roll.apply(self.reshape(-1), shifts=(int(shifts),), axes=(0,)).reshape(self.shape)
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
@@ -824,6 +833,26 @@ class Tensor:
         return windows.permute(*range(axis + 1), *range(axis + 2, windows.ndim), axis + 1)
 
 
+def _with_torch_names(method: Callable) -> Callable:
+    """Let a method that takes NumPy's `axis`/`keepdims` also take PyTorch's `dim`/`keepdim`, so that ported
+    calls such as x.sum(dim=1, keepdim=True) work unchanged."""
+    @functools.wraps(method)
+    def method_with_torch_names(self, *args, **kwargs):
+        if "dim" in kwargs:
+            kwargs["axis"] = kwargs.pop("dim")
+        if "keepdim" in kwargs:
+            kwargs["keepdims"] = kwargs.pop("keepdim")
+        return method(self, *args, **kwargs)
+    return method_with_torch_names
+
+
+for _name in ("sum", "mean", "max", "min", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
+              "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
+              "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter", "scatter_add",
+              "squeeze", "unsqueeze", "split", "chunk", "unflatten", "repeat_interleave", "unfold"):
+    setattr(Tensor, _name, _with_torch_names(getattr(Tensor, _name)))
+
+
 # ----- argument normalisation ---------------------------------------------------------------------
 def _dim(dim: int, ndim: int, name: str) -> int:
     """`dim` as a non-negative index among `ndim` dims; PyTorch's IndexError when out of range (a 0-d tensor
@@ -851,15 +880,27 @@ def _shape_arg(shape) -> tuple:
     return tuple(shape)
 
 
-def _raw_index(index):
-    """Replace Tensors inside an index by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+def _raw_index(x: Tensor, index):
+    """x's index with Tensors replaced by their arrays (on x's device, or the device error) and lists by arrays.
+
+    On a GPU, host index arrays are bounds-checked on the host before they move: CuPy wraps an out-of-range
+    index around silently where NumPy raises. (Index arrays already on the GPU are not checked.)"""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(p, (Tensor, list, np.ndarray)) for p in parts):
+        return index
+    raw = []
+    for part in parts:
+        if isinstance(part, Tensor):
+            check_same_device("indexing", (x, part))
+            part = part.data
+        elif isinstance(part, list):
+            part = np.asarray(part)
+        raw.append(part)
+    if x._device.is_cuda and any(isinstance(p, np.ndarray) for p in raw):
+        shapes_only = [np.zeros(p.shape, p.dtype) if backend.device_of(p).is_cuda else p for p in raw]
+        np.broadcast_to(np.False_, x.shape)[tuple(shapes_only)]  # NumPy's IndexError for a bad one, on no memory
+        raw = [backend.to_device(p, x._device) if isinstance(p, np.ndarray) else p for p in raw]
+    return tuple(raw) if isinstance(index, tuple) else raw[0]
 
 
 def _integer_array(x: Tensor, index: Any, name: str):
@@ -891,9 +932,13 @@ def _index_along(x: Tensor, axis: int, index: Any, name: str, bounded_by: "Tenso
     return tuple(grids)
 
 
-def _condition(mask: Any, name: str):
-    """A boolean array from a Tensor, array or list."""
-    data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+def _condition(mask: Any, name: str, like: "Tensor"):
+    """A boolean array on like's device from a Tensor there, or from a host array or list (moved there)."""
+    if isinstance(mask, Tensor):
+        check_same_device(name, (like, mask))
+        data = mask.data
+    else:
+        data = backend.to_device(mask if hasattr(mask, "shape") else np.asarray(mask), like._device)
     if data.dtype != np.bool_:
         raise TypeError(f"{name}: the mask must be boolean, got dtype {data.dtype}")
     return data
@@ -921,8 +966,9 @@ def _integers_before_arrays(index) -> tuple | None:
 
 
 # ----- functions of several tensors ---------------------------------------------------------------
-def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (`dim` is PyTorch's name for it)."""
+    axis = axis if dim is None else dim
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     if tensors[0].ndim == 0:
@@ -930,8 +976,9 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return ops.Concat.apply(*tensors, axis=_dim(axis, tensors[0].ndim, "cat"))
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along a new axis."""
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along a new axis (`dim` is PyTorch's name for it)."""
+    axis = axis if dim is None else dim
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     shapes = {t.shape for t in tensors}
@@ -968,6 +1015,38 @@ def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -
         ref = Tensor(x, device=condition.device if isinstance(condition, Tensor) else None)
     dtype = result_type(*(v.data if isinstance(v, Tensor) else v for v in (x, y)))
     return ops.Where.apply(ref._lift(x, dtype), ref._lift(y, dtype), condition=cond)
+
+
+def einsum(equation: str, *operands: Tensor) -> Tensor:
+    """Einstein summation, as torch.einsum: "ij,jk->ik", "bij,bjk", "...ij,...jk->...ik" (an implicit output
+    keeps the letters used once, in alphabetical order); a letter may appear once per operand."""
+    operands = tuple(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: {equation!r} has {len(inputs)} operands, got {len(operands)} tensors")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]  # letters for the dims of "..."
+    ellipsis_dims = max((t.ndim - len(s.replace("...", "")) for s, t in zip(inputs, operands) if "..." in s),
+                        default=0)
+    batch = "".join(spare[:ellipsis_dims])
+    expanded = []
+    for subs, t in zip(inputs, operands):
+        own = t.ndim - len(subs.replace("...", "")) if "..." in subs else 0
+        subs = subs.replace("...", batch[ellipsis_dims - own:])
+        if len(subs) != t.ndim:
+            raise ValueError(f"einsum: subscripts {subs!r} name {len(subs)} dims, the operand has shape {t.shape}")
+        if len(set(subs)) != len(subs):
+            raise ValueError(f"einsum: {subs!r} repeats a letter (a diagonal); take .diagonal() first")
+        expanded.append(subs)
+    if arrow:
+        output = output.replace("...", batch)
+    else:
+        letters = "".join(expanded)
+        output = batch + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch))
+    dtype = result_type(*(t.data for t in operands))
+    operands = tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in operands)
+    return ops.Einsum.apply(*operands, inputs=tuple(expanded), output=output)
 
 
 def meshgrid(*tensors: Tensor, indexing: str = "ij") -> list:
