@@ -179,3 +179,26 @@ def test_matmul_makes_the_gradient_of_a_transposed_weight_in_the_weights_layout(
     assert grad_wt.T.flags.c_contiguous
     np.testing.assert_allclose(grad_wt, x.T @ g)
     np.testing.assert_allclose(grad_x, g @ w)
+
+
+@pytest.mark.parametrize("reference_ops", [False, True], ids=["fast_paths", "reference_ops"])
+def test_arrays_no_gradient_needs_are_freed_before_backward(reference_ops):
+    """BatchNorm's output is read by the ReLU after it, whose backward needs only its own output: once the code
+    drops it, the graph must not keep it alive until backward."""
+    import gc
+    import weakref
+
+    tg.use_reference_ops(reference_ops)
+    try:
+        x = Tensor(np.random.default_rng(0).standard_normal((8, 3, 4, 4)), requires_grad=True)
+        bn = tg.nn.BatchNorm2d(3).double()
+        normalised = bn(x)
+        alive = weakref.ref(normalised.data)
+        loss = normalised.relu().sum()
+        del normalised
+        gc.collect()
+        assert alive() is None
+        loss.backward()
+        assert x.grad.shape == x.shape and bn.weight.grad is not None
+    finally:
+        tg.use_reference_ops(False)

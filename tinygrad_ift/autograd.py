@@ -7,6 +7,7 @@ class nor the ops: tensor.py builds on this module, and ops.py on this one alone
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,16 @@ from .grad_mode import is_grad_enabled
 
 
 class Function:
-    """One node of the graph: `forward` on arrays, `backward` from output grad to input grads."""
+    """One node of the graph: `forward` on arrays, `backward` from output grad to input grads.
 
-    __slots__ = ("parents", "__dict__")
+    A recorded node keeps, as `parents`, where the gradient flows on to, one per input: the node (Function)
+    that made the input, or the input itself if it is a leaf. It keeps its output only by a weak reference, and
+    the arrays of intermediate tensors not at all: one that no backward needs (BatchNorm's output, read by the
+    ReLU after it) is freed as soon as the code drops it.
+    """
+
+    __slots__ = ("parents", "output", "output_shape", "output_dtype", "__dict__")
+    requires_grad = True  # a node exists only where a gradient is wanted
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -51,23 +59,10 @@ class Function:
         requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
         result = type(inputs[0])._wrap(out, device, requires_grad)
         if requires_grad:
-            ctx.parents = inputs
+            ctx.parents = tuple(t if t._ctx is None else t._ctx for t in inputs)
+            ctx.output, ctx.output_shape, ctx.output_dtype = weakref.ref(result), out.shape, out.dtype
             result._ctx = ctx
         return result
-
-
-class _FreedGraph(Function):
-    """Stands in for a node whose saved arrays were released by an earlier backward()."""
-
-    parents = ()
-
-    def backward(self, grad):
-        raise RuntimeError(
-            "backward: trying to backward through the graph a second time; its saved arrays were "
-            "released by the first backward(). Pass retain_graph=True to the first call to keep them.")
-
-
-_FREED = _FreedGraph()
 
 
 def unbroadcast(grad: Any, shape: tuple) -> Any:
@@ -84,43 +79,61 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
 
 
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) into every leaf's `.grad`, given d(root) = grad, in reverse topological order."""
-    grads = {id(root): grad}
+    """Accumulate d(root)/d(leaf) into every leaf's `.grad`, given d(root) = grad, in reverse topological order.
+
+    Without retain_graph each node's saved arrays are released once its gradient has gone through it.
+    """
+    start = root if root._ctx is None else root._ctx
+    grads = {id(start): grad}
     with backend.on_device(root._device):
-        for node in topological_order(root):
+        for node in topological_order(start):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if node._hooks:
-                g = node._run_hooks(g)
-            if node._ctx is None or node._retain_grad:
-                if node.grad is None:  # contiguous: a transposed view would slow every optimiser step
-                    g = g if node._ctx is None and g.flags.c_contiguous else g.copy()
-                    node.grad = type(node)._wrap(g, node._device)
-                else:
-                    node.grad.data = node.grad.data + g
-            ctx = node._ctx
-            if ctx is None:
+            tensor = node if not isinstance(node, Function) else node.output()  # None once the code dropped it
+            if tensor is not None:
+                if tensor._hooks:
+                    g = tensor._run_hooks(g)
+                if tensor is node or tensor._retain_grad:
+                    _accumulate_grad(tensor, g)
+            if tensor is node:
                 continue
-            parent_grads = ctx.backward(g)
+            if "released" in node.__dict__:
+                raise RuntimeError(
+                    "backward: trying to backward through the graph a second time; its saved arrays were "
+                    "released by the first backward(). Pass retain_graph=True to the first call to keep them.")
+            parent_grads = node.backward(g)
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)
-            for parent, pg in zip(ctx.parents, parent_grads):
+            for parent, pg in zip(node.parents, parent_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                pg = unbroadcast(pg, parent.shape)
-                if pg.dtype != parent.dtype:
-                    pg = pg.astype(parent.dtype)
+                shape, dtype = ((parent.output_shape, parent.output_dtype) if isinstance(parent, Function)
+                                else (parent.shape, parent.dtype))
+                pg = unbroadcast(pg, shape)
+                if pg.dtype != dtype:
+                    pg = pg.astype(dtype)
                 key = id(parent)
                 grads[key] = pg if key not in grads else grads[key] + pg
             if not retain_graph:
-                node._ctx = _FREED
+                node.__dict__.clear()  # the saved arrays
+                node.released = True
 
 
-def topological_order(root: Any) -> list:
-    """Nodes from `root` back to the leaves, each after every node that uses it (no recursion)."""
+def _accumulate_grad(tensor: Any, g: Any) -> None:
+    """tensor.grad += g, or tensor.grad = g, kept contiguous: a transposed view would slow every optimiser step."""
+    if tensor.grad is None:
+        g = g if tensor._ctx is None and g.flags.c_contiguous else g.copy()
+        tensor.grad = type(tensor)._wrap(g, tensor._device)
+    else:
+        tensor.grad.data = tensor.grad.data + g
+
+
+def topological_order(start: Any) -> list:
+    """Nodes (Functions and leaf tensors) from `start` back to the leaves, each after every node that uses it
+    (no recursion)."""
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(start, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -130,9 +143,8 @@ def topological_order(root: Any) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        if node._ctx is not None:
-            for parent in node._ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+        for parent in node.parents if isinstance(node, Function) else ():
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
     order.reverse()
     return order

@@ -12,33 +12,48 @@ import shutil
 import subprocess
 
 from .files import atomic_open
+from .autograd import Function
 from .tensor import Tensor
 
 
-def _tensor_label(t: Tensor, name: str | None) -> str:
-    shape = "x".join(map(str, t.shape)) or "scalar"
-    return (f"{name}\\n" if name else "") + f"{shape} {t.dtype}"
+def _value_label(shape: tuple, dtype, name: str | None) -> str:
+    return (f"{name}\\n" if name else "") + f"{'x'.join(map(str, shape)) or 'scalar'} {dtype}"
 
 
 def to_dot(output: Tensor, names: dict | None = None) -> str:
-    """The graph that produced `output` as Graphviz DOT text; `names` maps tensors to labels (e.g. 'w1')."""
+    """The graph that produced `output` as Graphviz DOT text; `names` maps tensors to labels (e.g. 'w1').
+
+    The graph is made of leaf tensors and Function nodes (autograd.py); an intermediate tensor is drawn from its
+    node's output shape and dtype, under its name if the tensor is still alive.
+    """
     names = {id(t): n for t, n in (names or {}).items()}
     lines = ["digraph computational_graph {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
-    seen, stack = set(), [output]
+
+    def key(node) -> int:
+        """The id that names a value in the DOT text: the tensor's while it lives, else its node's."""
+        tensor = node.output() if isinstance(node, Function) else node
+        return id(node) if tensor is None else id(tensor)
+
+    start = output._ctx if output._ctx is not None else output
+    seen, stack = set(), [start]
     while stack:
-        t = stack.pop()
-        if id(t) in seen:
+        node = stack.pop()
+        if id(node) in seen:
             continue
-        seen.add(id(t))
-        style = ', style=filled, fillcolor="#cfe2f3"' if t.is_leaf and t.requires_grad else ""
-        lines.append(f'  t{id(t)} [label="{_tensor_label(t, names.get(id(t)))}", shape=ellipse{style}];')
-        ctx = t._ctx
-        if ctx is None or not getattr(ctx, "parents", ()):
+        seen.add(id(node))
+        if isinstance(node, Function):
+            shape, dtype, style = node.output_shape, node.output_dtype, ""
+        else:
+            shape, dtype = node.shape, node.dtype
+            style = ', style=filled, fillcolor="#cfe2f3"' if node.requires_grad else ""
+        lines.append(f'  t{key(node)} [label="{_value_label(shape, dtype, names.get(key(node)))}", '
+                     f"shape=ellipse{style}];")
+        if not isinstance(node, Function):
             continue
-        lines.append(f'  f{id(t)} [label="{type(ctx).__name__}", shape=box];')
-        lines.append(f"  f{id(t)} -> t{id(t)};")
-        for parent in ctx.parents:
-            lines.append(f"  t{id(parent)} -> f{id(t)};")
+        lines.append(f'  f{id(node)} [label="{type(node).__name__}", shape=box];')
+        lines.append(f"  f{id(node)} -> t{key(node)};")
+        for parent in node.parents:
+            lines.append(f"  t{key(parent)} -> f{id(node)};")
             stack.append(parent)
     lines.append("}")
     return "\n".join(lines) + "\n"
