@@ -2,8 +2,8 @@
 
     python experiments/cifar_suite.py --experiments models optimizers --epochs 15 --device cuda
 
-Each experiment is a list of runs compared in one set of plots (experiments/results/plots/<experiment>/).
-A run lives in experiments/results/<model>_<optimizer>_lr<lr>/ and is shared by the experiments that list
+Each experiment is a list of runs compared in one set of plots (<results_dir>/plots/<experiment>/).
+A run lives in <results_dir>/<model>_<optimizer>_lr<lr>/ (default runs/cifar_suite) and is shared by the experiments that list
 it; a finished run is skipped and an interrupted one resumes from its checkpoint. Flags the suite does not
 know (--device, --data_dir, --subset, --batch_size, ...) are passed to every run.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from tinygrad_ift.training import generate_plots, main as train_main
 from tinygrad_ift.training.cli import positive_int
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_DIR = Path("runs") / "cifar_suite"  # git-ignored; the committed results are written only when asked
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiments", nargs="+", choices=sorted(EXPERIMENTS), default=list(EXPERIMENTS))
     parser.add_argument("--epochs", type=positive_int, default=15)
-    parser.add_argument("--results_dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--results_dir", type=Path, default=RESULTS_DIR, help="(default: %(default)s)")
     args, extra_flags = parser.parse_known_args(argv)
     for name in args.experiments:
         for path in run_experiment(name, args.epochs, args.results_dir, extra_flags):

@@ -13,7 +13,7 @@ PROFILES = {
               "mlp": {"epochs": 1, "depths": [1], "widths": [25]}},
     "cpu": {"dataset": "fashion_mnist", "subset": None,
             "logistic": {"epochs": 5, "lrs": [0.1, 0.01, 0.001], "batch_sizes": [20, 200, 1000]},
-            "mlp": {"epochs": 3, "depths": [1, 3], "widths": [100, 300]}},
+            "mlp": {"epochs": 3, "depths": [1, 3], "widths": [100]}},
     "full": {"dataset": "fashion_mnist", "subset": None,
              "logistic": {"epochs": 5, "lrs": [0.1, 0.01, 0.001], "batch_sizes": [1, 20, 200, 1000]},
              "mlp": {"epochs": 3, "depths": [1, 3, 5], "widths": [25, 100, 300, 500, 1000]}},

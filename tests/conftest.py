@@ -1,13 +1,70 @@
-"""Fixtures shared by the test files."""
+"""Fixtures shared by the test files, and the switch to the CuPy stand-in.
+
+`pytest --cupy-standin` (or TINYGRAD_IFT_CUPY_STANDIN=1) runs the "cuda" side of every `device` test on the
+NumPy-backed CuPy stand-in in tests/cupy_standin (test support: it checks device discipline, never speed).
+Without it, "cuda" runs on a real GPU when CuPy sees one, and is skipped otherwise.
+"""
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
-import models  # noqa: F401  (registers the course models; an installed checkout finds them by its entry point)
-import tinygrad_ift as tg
+STANDIN_DIR = str(Path(__file__).resolve().parent / "cupy_standin")
+STANDIN_ENV = "TINYGRAD_IFT_CUPY_STANDIN"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--cupy-standin", action="store_true",
+                     help="run the 'cuda' tests on the NumPy-backed CuPy stand-in (tests/cupy_standin)")
+
+
+def pytest_configure(config):
+    if config.getoption("--cupy-standin") or os.environ.get(STANDIN_ENV) == "1":
+        if "tinygrad_ift" in sys.modules or "cupy" in sys.modules:
+            raise pytest.UsageError("--cupy-standin: tinygrad_ift or cupy was imported before the switch")
+        os.environ[STANDIN_ENV] = "1"
+        os.environ.setdefault("TINYGRAD_IFT_REFERENCE_OPS", "cuda")  # the stand-in compiles no CUDA kernels
+        sys.path.insert(0, STANDIN_DIR)  # `import cupy` now finds the stand-in, here and in subprocesses:
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (STANDIN_DIR, os.environ.get("PYTHONPATH")) if p)
+    import models  # noqa: F401  (registers the course models; an installed checkout finds them by its entry point)
+
+
+def standin_active() -> bool:
+    return os.environ.get(STANDIN_ENV) == "1"
+
+
+@pytest.fixture(scope="session", params=["cpu", "cuda"])
+def device(request):
+    """Run the test on "cpu" and on "cuda" (a real GPU, else the stand-in with --cupy-standin, else skipped)."""
+    import tinygrad_ift as tg
+    if request.param == "cuda" and not tg.cuda_available():
+        pytest.skip("needs CuPy and a CUDA GPU, or the stand-in: pytest --cupy-standin")
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _no_cuda_kernels_on_the_standin():
+    """The stand-in runs no CUDA kernels: keep the cuda fast paths off even after a test switched them back on."""
+    if standin_active():
+        from tinygrad_ift import fast
+        fast.use_reference_ops(True, "cuda")
+
+
+@pytest.fixture
+def standin():
+    """The stand-in's sync/copy counters, reset (tests of sync and copy budgets; skipped on a real GPU)."""
+    if not standin_active():
+        pytest.skip("counts syncs and copies on the CuPy stand-in: pytest --cupy-standin")
+    import cupy
+    cupy._standin.counters.reset()
+    return cupy._standin.counters
 
 
 @pytest.fixture(params=[1, 3])
 def threads(request):
     """Run the test with that many threads for the sliced CPU passes, then go back to the count set before."""
+    import tinygrad_ift as tg
     before = tg.get_num_threads()
     tg.set_num_threads(request.param)
     yield request.param

@@ -90,3 +90,16 @@ def test_every_dataset_has_official_sources():
     for name in ("cifar10", "mnist", "fashion_mnist"):
         for source in dl.SOURCES[name]:
             assert source.urls and all(url.startswith("http") for url in source.urls) and len(source.md5) == 32
+
+
+def test_train_without_any_data_downloads_or_says_what_to_do(tmp_path, monkeypatch, capsys):
+    from tinygrad_ift.training import cli
+    monkeypatch.setattr(cli, "default_data_dir", lambda: None)
+    _serve(monkeypatch, "mnist", [dl.Source("train-images-idx3-ubyte.gz", ("file:///no/such/host/file.gz",),
+                                            "0" * 32)])
+    monkeypatch.setenv("TINYGRAD_IFT_DOWNLOADS", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--dataset", "mnist", "--epochs", "1", "--logdir", str(tmp_path / "run")])
+    message = capsys.readouterr().err
+    assert stop.value.code == 2 and "--data_dir" in message and "TINYGRAD_IFT_DATA" in message
+    assert "Traceback" not in message

@@ -167,7 +167,8 @@ def split_case(d):
     weights = [1.0, -2.0, 3.0, 0.5, 1.5]
 
     def ours(a):
-        return sum((p * w for p, w in zip(tg.split(a, size), weights)), start=tg.zeros(1, dtype=a.dtype)).sum()
+        return sum((p * w for p, w in zip(tg.split(a, size), weights)),
+                   start=tg.zeros(1, dtype=a.dtype, device=a.device)).sum()
 
     def theirs(a):
         return sum(p * w for p, w in zip(torch.split(a, size), weights)).sum()
@@ -185,7 +186,7 @@ def where_case(d):
     sa, sb = broadcast_pair(d)
     xa, xb = values(d, sa), values(d, sb)
     cond = np.broadcast_to(values(d, sa) > 0, np.broadcast_shapes(sa, sb)).copy()
-    return ([xa, xb], lambda a, b: tg.where(tg.Tensor(cond), a, b),
+    return ([xa, xb], lambda a, b: tg.where(tg.Tensor(cond, device=a.device), a, b),
             lambda a, b: torch.where(torch.as_tensor(cond), a, b))
 
 
@@ -282,14 +283,14 @@ def shaped(name, ours, theirs, min_dims=1, domain="real", max_dims=3):
 def masked_case(d):
     s = shape(d, min_dims=1)
     mask = values(d, s) > 0.5
-    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask), -1.5) * 2 + a.masked_select(tg.tensor(mask)).sum(),
+    return ([values(d, s)], lambda a: a.masked_fill(tg.tensor(mask, device=a.device), -1.5) * 2 + a.masked_select(mask).sum(),
             lambda a: a.masked_fill(torch.as_tensor(mask), -1.5) * 2 + a.masked_select(torch.as_tensor(mask)).sum())
 
 
 def where_scalars_case(d):
     s = shape(d)
     cond = values(d, s) > 0
-    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond), a, 0.5) + tg.where(tg.tensor(cond), 2.0, -1.0) * a,
+    return ([values(d, s)], lambda a: tg.where(tg.tensor(cond, device=a.device), a, 0.5) + tg.where(tg.tensor(cond, device=a.device), 2.0, -1.0) * a,
             lambda a: torch.where(torch.as_tensor(cond), a, 0.5) + torch.where(torch.as_tensor(cond), 2.0, -1.0) * a)
 
 
@@ -466,37 +467,38 @@ IDS = [c.name for c in CASES]
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
-def test_gradcheck_float64(case, data):
+def test_gradcheck_float64(case, data, device):
     arrays, ours, _ = case.draw(data)
-    inputs = [tg.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    inputs = [tg.Tensor(a.copy(), requires_grad=True, device=device) for a in arrays]
     assert tg.gradcheck(ours, inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
-def test_matches_torch_float32(case, data):
+def test_matches_torch_float32(case, data, device):
     arrays, ours, theirs = case.draw(data)
-    mine = [tg.Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    mine = [tg.Tensor(a.astype(np.float32), requires_grad=True, device=device) for a in arrays]
     ref = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
     out, expected = ours(*mine), theirs(*ref)
     assert out.dtype == np.float32
     assert out.shape == tuple(expected.shape)
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=case.atol, rtol=case.rtol)
     weights = np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)
-    (out * tg.Tensor(weights)).sum().backward()
+    assert out.device == device
+    (out * tg.Tensor(weights, device=device)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for i, (m, r) in enumerate(zip(mine, ref)):
-        assert m.grad is not None and m.grad.shape == m.shape, f"input {i}"
+        assert m.grad is not None and m.grad.shape == m.shape and m.grad.device == device, f"input {i}"
         np.testing.assert_allclose(m.grad.numpy(), r.grad.numpy(), atol=case.atol * 10, rtol=case.rtol * 10,
                                    err_msg=f"gradient of input {i}")
 
 
 @pytest.mark.parametrize("fn", ["softmax", "log_softmax", "logsumexp"])
 @pytest.mark.parametrize("scale", [1e4, 1e5])
-def test_stable_for_huge_logits(fn, scale):
+def test_stable_for_huge_logits(fn, scale, device):
     logits = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 5.0]]) * scale
-    mine = tg.Tensor(logits, requires_grad=True)
+    mine = tg.Tensor(logits, requires_grad=True, device=device)
     ref = torch.tensor(logits, requires_grad=True)
     out = getattr(mine, fn)(1)
     expected = getattr(torch, fn)(ref, 1)
@@ -508,8 +510,8 @@ def test_stable_for_huge_logits(fn, scale):
     np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), atol=1e-12)
 
 
-def test_argmax_argmin_and_comparisons_carry_no_gradient():
-    x = tg.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+def test_argmax_argmin_and_comparisons_carry_no_gradient(device):
+    x = tg.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True, device=device)
     assert x.argmax(1).tolist() == [1, 0]
     assert x.argmin(axis=1, keepdims=True).tolist() == [[0], [1]]
     assert x.argmax().item() == 3

@@ -17,6 +17,16 @@ from .fast import implementation
 from .grad_mode import is_grad_enabled
 
 
+def check_same_device(name: str, tensors) -> "backend.Device":
+    """The device of the first tensor, after checking that every other one is on it (the one device error)."""
+    device = tensors[0]._device
+    for t in tensors:
+        if t._device is not device and t._device != device:
+            raise RuntimeError(f"{name}: tensors are on different devices, {device} and {t._device}; "
+                               "move them to one device with .to(device)")
+    return device
+
+
 class Function:
     """One node of the graph: `forward` on arrays, `backward` from output grad to input grads.
 
@@ -38,12 +48,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        device = inputs[0].device
-        for t in inputs:
-            if t._device is not device and t._device != device:
-                raise RuntimeError(
-                    f"{cls.__name__.lower()}: tensors are on different devices, {device} and {t.device}; "
-                    "move them to one device with .to(device)")
+        device = check_same_device(cls.__name__.lower(), inputs)
         ctx = implementation(cls, device)()  # a fast path registered for this device, or cls itself
         try:
             if device.is_cuda:

@@ -83,7 +83,7 @@ def require_cuda(device: Device) -> None:
     if _cupy is None:
         raise RuntimeError(
             f"device {device}: CuPy is not installed (or failed to import: {_CUPY_IMPORT_ERROR}); "
-            "install the 'gpu' extra, e.g. pip install cupy-cuda12x")
+            "pip install cupy-cuda13x (CUDA 13 drivers), or cupy-cuda12x for CUDA 12")
     try:
         count = _cupy.cuda.runtime.getDeviceCount()
     except Exception as err:

@@ -11,7 +11,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import numpy as np
 
 from . import autograd, backend, ops
-from .autograd import Function
+from .autograd import Function, check_same_device
 from .backend import Device
 from .dtypes import DEFAULT_FLOAT, float_dtype, result_type
 from .grad_mode import is_grad_enabled
@@ -622,11 +622,11 @@ class Tensor:
         """value where mask is True, self elsewhere (mask broadcasts); keeps self's dtype."""
         value = value if isinstance(value, Tensor) else Tensor._wrap(
             backend.get_array_module(self.data).asarray(value, dtype=self.dtype), self._device)
-        return ops.Where.apply(value.to(dtype=self.dtype), self, condition=_condition(mask, "masked_fill"))
+        return ops.Where.apply(value.to(dtype=self.dtype), self, condition=_condition(mask, "masked_fill", self))
 
     def masked_select(self, mask: "Tensor | Any") -> "Tensor":
         """The elements where mask (broadcast to self's shape) is True, as a 1-D tensor."""
-        mask = backend.get_array_module(self.data).broadcast_to(_condition(mask, "masked_select"), self.shape)
+        mask = backend.get_array_module(self.data).broadcast_to(_condition(mask, "masked_select", self), self.shape)
         return self[mask]
 
     def where(self, condition: "Tensor | Any", other: "Tensor | float") -> "Tensor":
@@ -891,9 +891,13 @@ def _index_along(x: Tensor, axis: int, index: Any, name: str, bounded_by: "Tenso
     return tuple(grids)
 
 
-def _condition(mask: Any, name: str):
-    """A boolean array from a Tensor, array or list."""
-    data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+def _condition(mask: Any, name: str, like: "Tensor"):
+    """A boolean array on like's device from a Tensor there, or from a host array or list (moved there)."""
+    if isinstance(mask, Tensor):
+        check_same_device(name, (like, mask))
+        data = mask.data
+    else:
+        data = backend.to_device(mask if hasattr(mask, "shape") else np.asarray(mask), like._device)
     if data.dtype != np.bool_:
         raise TypeError(f"{name}: the mask must be boolean, got dtype {data.dtype}")
     return data

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import device_of
+from ..backend import device_of, to_device
 from ..random import generator
 from .logistic import accuracy, cross_entropy, one_hot
 
@@ -35,18 +35,19 @@ def fit(model: Any, train: tuple, valid: tuple, n_classes: int, optimizer: str =
     """Train with `model.forward / backward / sgd_update | adam_update`, reshuffling every epoch.
 
     Returns the model of the best validation accuracy and logs of train/valid loss and accuracy per epoch,
-    epoch 0 being the untrained model. The shuffles draw from `tinygrad_ift.random` on the data's device.
+    epoch 0 being the untrained model. The shuffles draw from `tinygrad_ift.random`'s CPU generator, whatever the data's device (so a GPU run
+    shuffles as the CPU run does).
     """
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"fit: optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     update = model.sgd_update if optimizer == "sgd" else model.adam_update
     (x, y), (xv, yv) = train, valid
-    rng = generator(device_of(x))
+    rng, device = generator("cpu"), device_of(x)  # CuPy's generator has no permutation: shuffle on the host
     logs = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
     best, best_acc = model, -1.0
     for epoch in range(epochs + 1):
         if epoch > 0:
-            order = rng.permutation(len(x))
+            order = to_device(rng.permutation(len(x)), device)  # one copy per epoch; batches slice it there
             for start in range(0, len(x), batch_size):
                 idx = order[start:start + batch_size]
                 probs = model.forward(x[idx])

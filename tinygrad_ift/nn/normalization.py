@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, check_same_device
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -128,6 +128,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training and input.size // max(channels, 1) <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {input.shape}")
+    check_same_device("batch_norm", [input, *(t for t in (running_mean, running_var) if t is not None)])
     running = {} if running_mean is None else dict(running_mean=running_mean.data, running_var=running_var.data)
     return BatchNormFunction.apply(input, *params, eps=eps, training=training, momentum=momentum, **running)
 

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..backend import Device, require_cuda
 from ..data import default_data_dir
+from ..data.download import DataUnavailableError, download_dir
 from ..registry import model_names
 from .builders import (OPTIMIZERS, THREE_CHANNEL_MODELS, default_model_config, has_visualization,
                        read_model_config)
@@ -97,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--logdir", default=None, help="folder for results.json, plots and the checkpoint "
                                        "(default: runs/<dataset>_<model>_<optimizer>_lr<lr>)")
     add("--data_dir", type=existing_path, default=None,
-        help="the dataset's folder, or its file (default: $TINYGRAD_IFT_DATA, else ../shared/data)")
+        help="the dataset's folder, or its file (default: $TINYGRAD_IFT_DATA, else ../shared/data, else the "
+             "official files, downloaded once into ~/.cache/tinygrad_ift/datasets or $TINYGRAD_IFT_DOWNLOADS)")
     add("--visualize", action="store_true", help="also save the model's own visualisation to --logdir")
     add("--print_every", type=non_negative_int, default=0,
         help="print a line every N training steps; 0: only the progress bar and the epoch summary "
@@ -128,11 +130,11 @@ def resolve_config(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         read_model_config(config["model"], config["model_config"])
     except ValueError as err:
         parser.error(f"--model_config {err}")
-    if config["data_dir"] is None:
-        found = default_data_dir()
-        if found is None:
-            parser.error("--data_dir is required: $TINYGRAD_IFT_DATA is not set and ../shared/data does not exist")
-        config["data_dir"] = str(found)
+    if config["data_dir"] is None:  # $TINYGRAD_IFT_DATA, ../shared/data, else the official files, downloaded once
+        try:
+            config["data_dir"] = str(default_data_dir() or download_dir(config["dataset"]))
+        except DataUnavailableError as err:
+            parser.error(str(err))
     if config["logdir"] is None:
         config["logdir"] = str(Path("runs") / f"{config['dataset']}_{config['model']}_{config['optimizer']}"
                                                 f"_lr{config['lr']:g}")
