@@ -1,14 +1,15 @@
-"""Every CPU fast path (tinygrad_ift/fast/cpu.py) gives its reference op's results, and one switch turns them off.
+"""Every fast path (tinygrad_ift/fast/) gives its reference op's results, and one switch turns them off.
 
-Each case runs the same computation twice, with the fast paths on and with `use_reference_ops(True)`, on
-inputs large enough to be cut into several cache-sized slices (and one- or three-threaded), and compares
-outputs, gradients and optimiser states.
+Each case runs the same computation twice, with the fast paths on and with `use_reference_ops(True)`, and
+compares outputs, gradients and optimiser states: on the CPU on inputs large enough to be cut into several
+cache-sized slices (one- or three-threaded); on a real GPU for the CUDA kernels (skipped elsewhere).
 """
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from tinygrad_ift import fast, nn, ops, optim
 from tinygrad_ift.fast import cpu as fast_cpu
 from tinygrad_ift.nn.conv import Conv2dFunction
 from tinygrad_ift.nn.normalization import BatchNormFunction
+from tinygrad_ift.nn.pooling import MaxPool
 
 
 def run_both(compute):
@@ -45,24 +47,28 @@ def randn(*shape, seed=0, dtype=np.float32):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
-def forward_backward(fn, *arrays, seed=1):
+def forward_backward(fn, *arrays, device="cpu", seed=1):
     """Outputs and input gradients of fn(*tensors) against a fixed random output gradient."""
     def compute():
-        tensors = [tg.Tensor(a, requires_grad=True) for a in arrays]
+        tensors = [tg.Tensor(a, requires_grad=True, device=device) for a in arrays]
         out = fn(*tensors)
-        out.backward(randn(*out.shape, seed=seed, dtype=out.dtype))
-        return [out.data] + [t.grad.data for t in tensors]
+        out.backward(tg.Tensor(randn(*out.shape, seed=seed, dtype=out.dtype), device=device))
+        return [out.numpy()] + [t.grad.numpy() for t in tensors]
     return compute
 
 
-# ----- one case per fast path -------------------------------------------------------------------------------
-def relu_case():
+# ----- cases: each returns (compute, rtol, atol) for a device ------------------------------------------------
+def relu_case(device):
     x = randn(64, 16, 32, 32)  # 4 MB: four 1 MB slices
     x[0, 0, 0, :4] = 0.0  # the gradient at 0 is 0 on both paths
-    return forward_backward(lambda t: t.relu(), x), 0, 0
+    return forward_backward(lambda t: t.relu(), x, device=device), 0, 0
 
 
-def batchnorm_case(training=True, affine=True, shape=(40, 64, 16, 16)):
+def gelu_case(device):
+    return forward_backward(lambda t: t.gelu(), randn(64, 1000) * 3, device=device), 1e-6, 1e-6
+
+
+def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16)):
     x = randn(*shape) * 3 + 5  # a mean far from 0, as after a ReLU
     running = [np.zeros(shape[1], np.float32), np.ones(shape[1], np.float32)]
 
@@ -71,67 +77,94 @@ def batchnorm_case(training=True, affine=True, shape=(40, 64, 16, 16)):
         bn.running_mean.data[:], bn.running_var.data[:] = running
         if affine:
             bn.weight.data[:], bn.bias.data[:] = randn(shape[1], seed=2), randn(shape[1], seed=3)
-        bn.train(training)
-        xt = tg.Tensor(x, requires_grad=True)
+        bn.train(training).to(device)
+        xt = tg.Tensor(x, requires_grad=True, device=device)
         out = bn(xt)
-        out.backward(randn(*shape, seed=1))
-        grads = [bn.weight.grad.data, bn.bias.grad.data] if affine else []
-        return [out.data, xt.grad.data, bn.running_mean.data, bn.running_var.data] + grads
+        out.backward(tg.Tensor(randn(*shape, seed=1), device=device))
+        grads = [bn.weight.grad, bn.bias.grad] if affine else []
+        return [t.numpy() for t in [out, xt.grad, bn.running_mean, bn.running_var] + grads]
     return compute, 2e-5, 2e-5
 
 
-def conv_case(stride=1, groups=1, padding=1, dilation=1, bias=True):
+def cross_entropy_case(device, smoothing=0.0):
+    labels = np.arange(300) % 10
+    return forward_backward(lambda z: F.cross_entropy(z, tg.Tensor(labels, device=device), label_smoothing=smoothing),
+                            randn(300, 10) * 4, device=device), 1e-6, 1e-6
+
+
+def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True):
     x, w = randn(6, 4, 9, 9), randn(6, 4 // groups, 3, 3, seed=2)
-    b = randn(6, seed=3)
-    arrays = (x, w, b) if bias else (x, w)
+    arrays = (x, w, randn(6, seed=3)) if bias else (x, w)
     return forward_backward(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation,
-                                                groups=groups), *arrays), 1e-5, 1e-5
+                                                groups=groups), *arrays, device=device), 1e-5, 1e-5
 
 
-def optimiser_case(make, steps=3):
+def max_pool_case(device, kernel=3, stride=2, padding=1, dilation=1):
+    x = np.random.default_rng(0).permutation(4 * 3 * 11 * 11).reshape(4, 3, 11, 11).astype(np.float32)  # no ties
+    return forward_backward(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation), x, device=device), 0, 0
+
+
+def optimiser_case(device, make, steps=3):
     shapes = [(300, 1000), (1000,), (7, 3, 3, 3)]  # 1.2 MB, a vector, a small kernel
 
     def compute():
-        params = [nn.Parameter(randn(*s, seed=i)) for i, s in enumerate(shapes)]
+        params = [nn.Parameter(tg.Tensor(randn(*s, seed=i), device=device)) for i, s in enumerate(shapes)]
         opt = make(params)
         for step in range(steps):
             for i, p in enumerate(params):
-                p.grad = tg.Tensor(randn(*p.shape, seed=10 * step + i))
+                p.grad = tg.Tensor(randn(*p.shape, seed=10 * step + i), device=device)
             opt.step()
-        state = [a for p in params for a in opt.state[p].values() if isinstance(a, np.ndarray)]
-        return [p.data for p in params] + state
+        state = [a for p in params for a in opt.state[p].values() if hasattr(a, "shape")]
+        return [p.numpy() for p in params] + [tg.Tensor(a).numpy() for a in state]
     return compute, 1e-6, 1e-7
 
 
-CASES = {
-    ops.ReLUFunction: [relu_case],
-    BatchNormFunction: [batchnorm_case, lambda: batchnorm_case(training=False), lambda: batchnorm_case(affine=False),
-                        lambda: batchnorm_case(shape=(4096, 300)), lambda: batchnorm_case(shape=(256, 512, 4, 4))],
-    Conv2dFunction: [conv_case, lambda: conv_case(stride=2, bias=False), lambda: conv_case(groups=2, dilation=2),
-                     lambda: conv_case(padding=0)],
-    optim.Adam: [lambda: optimiser_case(lambda p: optim.Adam(p, lr=1e-2)),
-                 lambda: optimiser_case(lambda p: optim.Adam(p, lr=1e-2, weight_decay=0.1)),
-                 lambda: optimiser_case(lambda p: optim.Adam(p, lr=1e-2, amsgrad=True))],
-    optim.AdamW: [lambda: optimiser_case(lambda p: optim.AdamW(p, lr=1e-2, weight_decay=0.1))],
-    optim.SGD: [lambda: optimiser_case(lambda p: optim.SGD(p, lr=0.1)),
-                lambda: optimiser_case(lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4)),
-                lambda: optimiser_case(lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.3)),
-                lambda: optimiser_case(lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True))],
+OPTIMISERS = {
+    optim.Adam: [lambda p: optim.Adam(p, lr=1e-2), lambda p: optim.Adam(p, lr=1e-2, weight_decay=0.1),
+                 lambda p: optim.Adam(p, lr=1e-2, amsgrad=True)],
+    optim.AdamW: [lambda p: optim.AdamW(p, lr=1e-2, weight_decay=0.1)],
+    optim.SGD: [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4),
+                lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.3),
+                lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)],
 }
-CASE_LIST = [(reference, case) for reference, cases in CASES.items() for case in cases]
+CASES = {  # reference op -> cases (functions of the device)
+    ops.ReLUFunction: [relu_case],
+    ops.GELUFunction: [gelu_case],
+    BatchNormFunction: [batchnorm_case, partial(batchnorm_case, training=False), partial(batchnorm_case, affine=False),
+                        partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4))],
+    F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
+    Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
+                     partial(conv_case, padding=0)],
+    MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
+              partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2)],
+    **{opt: [partial(optimiser_case, make=make) for make in makers] for opt, makers in OPTIMISERS.items()},
+}
 
 
-def test_every_cpu_fast_path_has_cases():
-    assert set(fast.registered("cpu")) == set(CASES)
+def cases_of(device_type: str) -> list:
+    registered = fast.registered(device_type)
+    return [pytest.param(case, id=f"{ref.__name__}-{i}") for ref, cases in CASES.items() if ref in registered
+            for i, case in enumerate(cases)]
+
+
+@pytest.mark.parametrize("device_type", fast.DEVICE_TYPES)
+def test_every_fast_path_has_cases(device_type):
+    assert set(fast.registered(device_type)) <= set(CASES)
 
 
 @pytest.mark.parametrize("threads", [1, 3], indirect=True)
-@pytest.mark.parametrize("reference,case", CASE_LIST,
-                         ids=[f"{ref.__name__}-{i}" for ref, cases in CASES.items() for i in range(len(cases))])
-def test_cpu_fast_path_equals_its_reference(reference, case, threads):
-    compute, rtol, atol = case()
-    fast_result, reference_result = run_both(compute)
-    assert_same(fast_result, reference_result, rtol, atol)
+@pytest.mark.parametrize("case", cases_of("cpu"))
+def test_cpu_fast_path_equals_its_reference(case, threads):
+    compute, rtol, atol = case("cpu")
+    assert_same(*run_both(compute), rtol, atol)
+
+
+@pytest.mark.skipif(not tg.cuda_available() or fast.using_reference_ops("cuda"),
+                    reason="the CUDA kernels run on a real GPU only (not on the CuPy stand-in)")
+@pytest.mark.parametrize("case", cases_of("cuda"))
+def test_cuda_fast_path_equals_its_reference(case):
+    compute, rtol, atol = case("cuda")
+    assert_same(*run_both(compute), max(rtol, 1e-5), max(atol, 1e-5))  # kernels contract a * b + c into FMAs
 
 
 def test_the_fast_paths_run_and_the_switch_turns_them_off():

@@ -61,10 +61,10 @@ class Function:
             raise ValueError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {err}") from None
         if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
             out = np.asarray(out)
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        requires_grad = is_grad_enabled() and any([t.requires_grad for t in inputs])
         result = type(inputs[0])._wrap(out, device, requires_grad)
         if requires_grad:
-            ctx.parents = tuple(t if t._ctx is None else t._ctx for t in inputs)
+            ctx.parents = tuple([t if t._ctx is None else t._ctx for t in inputs])
             ctx.output, ctx.output_shape, ctx.output_dtype = weakref.ref(result), out.shape, out.dtype
             result._ctx = ctx
         return result
@@ -95,14 +95,17 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            tensor = node if not isinstance(node, Function) else node.output()  # None once the code dropped it
-            if tensor is not None:
+            if not isinstance(node, Function):  # a leaf tensor
+                if node._hooks:
+                    g = node._run_hooks(g)
+                _accumulate_grad(node, g)
+                continue
+            tensor = node.output()  # None once the code has dropped it
+            if tensor is not None and (tensor._hooks or tensor._retain_grad):
                 if tensor._hooks:
                     g = tensor._run_hooks(g)
-                if tensor is node or tensor._retain_grad:
+                if tensor._retain_grad:
                     _accumulate_grad(tensor, g)
-            if tensor is node:
-                continue
             if "released" in node.__dict__:
                 raise RuntimeError(
                     "backward: trying to backward through the graph a second time; its saved arrays were "
@@ -113,9 +116,12 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             for parent, pg in zip(node.parents, parent_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                shape, dtype = ((parent.output_shape, parent.output_dtype) if isinstance(parent, Function)
-                                else (parent.shape, parent.dtype))
-                pg = unbroadcast(pg, shape)
+                if isinstance(parent, Function):
+                    shape, dtype = parent.output_shape, parent.output_dtype
+                else:
+                    shape, dtype = parent.shape, parent.dtype
+                if pg.shape != shape:
+                    pg = unbroadcast(pg, shape)
                 if pg.dtype != dtype:
                     pg = pg.astype(dtype)
                 key = id(parent)
