@@ -19,7 +19,7 @@ __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
            "batch_norm", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
            "leaky_relu", "elu", "selu", "celu", "silu", "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
            "hardswish", "logsigmoid", "softsign", "softmin",
-           "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "one_hot", "pad"]
+           "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "one_hot", "pad"]
 
 
 class LinearFunction(Function):
@@ -159,24 +159,59 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return DropoutFunction.apply(input, p=p, generator=_random.generator(input.device))
 
 
-def _check_labels(name: str, input: Tensor, target) -> object:
-    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C)."""
+def _check_labels(name: str, input: Tensor, target, ignore_index: int = -100) -> object:
+    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C), or ignore_index."""
     labels = target.data if isinstance(target, Tensor) else target
     xp = get_array_module(input.data)
     labels = xp.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{name}: target must hold integer class labels, got dtype {labels.dtype} "
-                        f"(for probabilities use one_hot or a soft-label loss)")
     if input.ndim < 2:
         raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {input.shape}")
     expected = (input.shape[0],) + input.shape[2:]
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class labels of shape {expected} (or, for "
+                        f"cross_entropy, class probabilities of the input's shape {input.shape}); got dtype "
+                        f"{labels.dtype} and shape {labels.shape}")
     if labels.shape != expected:
         raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs target of shape {expected}, "
                          f"got {labels.shape}")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[1]):
+    valid = labels[labels != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= input.shape[1]):
         raise ValueError(f"{name}: labels must be in [0, {input.shape[1]}), got values in "
-                         f"[{int(labels.min())}, {int(labels.max())}]")
+                         f"[{int(valid.min())}, {int(valid.max())}] (ignore_index={ignore_index} is skipped)")
     return labels
+
+
+def _class_weights(name: str, weight, input: Tensor):
+    """The per-class weight array (C,), ones when None, in the input's dtype."""
+    xp = get_array_module(input.data)
+    if weight is None:
+        return xp.ones(input.shape[1], dtype=input.dtype)
+    data = xp.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    if data.shape != (input.shape[1],):
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({input.shape[1]},), got {data.shape}")
+    return data
+
+
+def _weighted_nll(name: str, log_probs: Tensor, labels, weight, ignore_index: int, reduction: str,
+                  label_smoothing: float = 0.0) -> Tensor:
+    """PyTorch's nll_loss over (N, C, d...) log-probabilities: -w[y] log p[y], targets equal to ignore_index
+    contribute 0, and the mean divides by the summed weights of the counted targets. With label smoothing s,
+    (1 - s) of that plus s/C of -Σ_c w_c log p_c."""
+    xp = get_array_module(log_probs.data)
+    weights = _class_weights(name, weight, log_probs)
+    counted = labels != ignore_index
+    safe = xp.where(counted, labels, 0)
+    picked = log_probs.gather(1, xp.expand_dims(safe, 1)).squeeze(1)
+    target_weight = weights[safe] * counted
+    loss = -picked * Tensor._wrap(target_weight, log_probs.device)
+    if label_smoothing:
+        class_shape = (1, -1) + (1,) * (log_probs.ndim - 2)
+        smooth = -(log_probs * Tensor._wrap(weights.reshape(class_shape), log_probs.device)).sum(1)
+        smooth = smooth * Tensor._wrap(counted.astype(log_probs.dtype), log_probs.device)
+        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / log_probs.shape[1])
+    if reduction == "mean":
+        return loss.sum() / float(target_weight.sum())
+    return _reduce(loss, reduction, name)
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
@@ -207,11 +242,19 @@ class CrossEntropy(Function):
         return (self.probs - self.target) * grad[:, None]
 
 
-def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy from logits (N, C) or (N, C, d1, ...) and integer labels, as F.cross_entropy."""
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits (N, C) or (N, C, d1, ...), as F.cross_entropy: the target holds integer
+    labels (N, d1, ...) or class probabilities of the input's shape; optional class weights, ignore_index."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    labels = _check_labels("cross_entropy", input, target)
+    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if target_data.dtype.kind == "f" and target_data.shape == input.shape and input.ndim >= 2:
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    labels = _check_labels("cross_entropy", input, target, ignore_index)
+    if weight is not None or bool((labels == ignore_index).any()):
+        return _weighted_nll("cross_entropy", input.log_softmax(1), labels, weight, ignore_index, reduction,
+                             label_smoothing)
     if input.ndim > 2:  # (N, C, d...) -> (N*d..., C)
         logits = input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
         loss = CrossEntropy.apply(logits, labels=labels.reshape(-1), label_smoothing=label_smoothing)
@@ -221,13 +264,64 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean", label_smoothin
     return _reduce(loss, reduction, "cross_entropy")
 
 
-def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """-log_probs[i, y_i] from log-probabilities (N, C) and integer labels."""
-    labels = _check_labels("nll_loss", input, target)
-    if input.ndim != 2:
-        raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
-    xp = get_array_module(input.data)
-    return _reduce(-input[xp.arange(input.shape[0]), labels], reduction, "nll_loss")
+def _soft_cross_entropy(input: Tensor, target, weight, reduction: str, label_smoothing: float) -> Tensor:
+    """-Σ_c w_c q_c log softmax(z)_c with q the target probabilities (smoothed towards 1/C); the mean is over
+    samples (and positions), not weights, as in PyTorch."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    n_classes = input.shape[1]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    weights = _class_weights("cross_entropy", weight, input).reshape((1, -1) + (1,) * (input.ndim - 2))
+    loss = -(input.log_softmax(1) * target * Tensor._wrap(weights, input.device)).sum(1)
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """-w[y] log_probs[y] from log-probabilities (N, C) or (N, C, d1, ...) and integer labels, as F.nll_loss."""
+    labels = _check_labels("nll_loss", input, target, ignore_index)
+    return _weighted_nll("nll_loss", input, labels, weight, ignore_index, reduction)
+
+
+class BinaryCrossEntropyFunction(Function):
+    """-w (y log p + (1 - y) log(1 - p)), each log clamped at -100 as PyTorch does:
+    d/dp = w (p - y) / max(p (1 - p), 1e-12),  d/dy = w (log(1 - p) - log p)."""
+
+    def forward(self, p, y, w):
+        xp = get_array_module(p)
+        with np.errstate(divide="ignore"):
+            self.log_p, self.log_1mp = xp.maximum(xp.log(p), -100), xp.maximum(xp.log1p(-p), -100)
+        self.p, self.y, self.w = p, y, w
+        return -w * (y * self.log_p + (1 - y) * self.log_1mp)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        grad_p = grad * self.w * (self.p - self.y) / xp.maximum(self.p * (1 - self.p), 1e-12)
+        return grad_p, grad * self.w * (self.log_1mp - self.log_p), None
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities in [0, 1] (as F.binary_cross_entropy); weight broadcasts."""
+    target = _check_same_shape("binary_cross_entropy", input, target)
+    if input.size and (float(input.data.min()) < 0 or float(input.data.max()) > 1):
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
+                         f"[{float(input.data.min())}, {float(input.data.max())}] (for logits use "
+                         "binary_cross_entropy_with_logits)")
+    weight = Tensor(1.0 if weight is None else weight, dtype=input.dtype, device=input.device)
+    loss = BinaryCrossEntropyFunction.apply(input, target.to(dtype=input.dtype), weight)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """-w (pos_weight y log sigmoid(x) + (1 - y) log sigmoid(-x)), stable for any logit x."""
+    target = _check_same_shape("binary_cross_entropy_with_logits", input, target).to(dtype=input.dtype)
+    positive = logsigmoid(input) * target
+    if pos_weight is not None:
+        positive = positive * pos_weight
+    loss = -(positive + logsigmoid(-input) * (1 - target))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> Tensor:

@@ -1,0 +1,110 @@
+"""The losses' PyTorch options, checked three ways: gradcheck in float64, forward and input gradients against
+torch in float32: class weights, ignore_index, probability targets, spatial inputs, label smoothing, binary
+cross-entropy (probabilities and logits, weights, pos_weight)."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_ift as tg
+import tinygrad_ift.nn.functional as F
+
+TF = torch.nn.functional
+RNG = np.random.default_rng(7)
+LOGITS = RNG.standard_normal((5, 4))
+LABELS = np.array([0, 3, -100, 1, 3])
+SPATIAL = RNG.standard_normal((2, 4, 3, 2))
+SPATIAL_LABELS = np.array([[[0, 1], [3, -100], [2, 2]], [[1, 1], [0, 3], [-100, 2]]])
+WEIGHT = np.array([0.5, 2.0, 1.0, 1.5])
+PROBS = RNG.dirichlet(np.ones(4), size=5)
+
+
+def _lib_args(lib, kwargs):
+    """Arrays among the keyword arguments as tensors of that library."""
+    wrap = (lambda a: tg.tensor(a)) if lib is tg else (lambda a: torch.tensor(a))
+    return {k: wrap(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+
+
+CASES = {
+    "ce_weight": ("cross_entropy", LOGITS, np.array([0, 3, 2, 1, 3]), dict(weight=WEIGHT)),
+    "ce_ignore_index": ("cross_entropy", LOGITS, LABELS, dict()),
+    "ce_ignore_weight_smoothing": ("cross_entropy", LOGITS, LABELS, dict(weight=WEIGHT, label_smoothing=0.2)),
+    "ce_ignore_sum": ("cross_entropy", LOGITS, np.array([0, 3, 2, 1, 3]), dict(reduction="sum", ignore_index=3)),
+    "ce_spatial_weight_ignore": ("cross_entropy", SPATIAL, SPATIAL_LABELS, dict(weight=WEIGHT)),
+    "ce_spatial_none": ("cross_entropy", SPATIAL, SPATIAL_LABELS, dict(reduction="none", label_smoothing=0.1)),
+    "ce_probabilities": ("cross_entropy", LOGITS, PROBS, dict()),
+    "ce_probabilities_weight_smoothing": ("cross_entropy", LOGITS, PROBS, dict(weight=WEIGHT, label_smoothing=0.3)),
+    "ce_spatial_probabilities": ("cross_entropy", SPATIAL, RNG.dirichlet(np.ones(4), (2, 3, 2)).transpose(0, 3, 1, 2),
+                                 dict(reduction="sum")),
+    "nll_weight_ignore": ("nll_loss", LOGITS, LABELS, dict(weight=WEIGHT)),
+    "nll_spatial": ("nll_loss", SPATIAL, SPATIAL_LABELS, dict(reduction="none")),
+    "bce": ("binary_cross_entropy", RNG.uniform(0.05, 0.95, (4, 3)), RNG.uniform(0, 1, (4, 3)), dict()),
+    "bce_weight_sum": ("binary_cross_entropy", RNG.uniform(0.05, 0.95, (4, 3)), (RNG.uniform(size=(4, 3)) > 0.5) * 1.0,
+                       dict(weight=RNG.uniform(0.5, 2, 3), reduction="sum")),
+    "bce_logits": ("binary_cross_entropy_with_logits", RNG.standard_normal((4, 3)) * 3, RNG.uniform(0, 1, (4, 3)),
+                   dict()),
+    "bce_logits_pos_weight": ("binary_cross_entropy_with_logits", RNG.standard_normal((4, 3)) * 3,
+                              RNG.uniform(0, 1, (4, 3)), dict(pos_weight=np.array([1.0, 3.0, 0.5]),
+                                                              weight=RNG.uniform(0.5, 2, (4, 1)), reduction="none")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_loss_matches_torch_and_finite_differences(case):
+    name, x, target, kwargs = CASES[case]
+    ours = getattr(F, name)
+    # (a) float64 against finite differences
+    x64 = tg.tensor(x, requires_grad=True)
+    assert tg.gradcheck(lambda t: ours(t, target, **_lib_args(tg, kwargs)), [x64])
+    # (b) float32 against torch, forward and input gradient
+    x32, ref = tg.tensor(x.astype(np.float32), requires_grad=True), torch.tensor(x, dtype=torch.float32,
+                                                                                 requires_grad=True)
+    kwargs32 = {k: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+                for k, v in kwargs.items()}
+    target32 = target.astype(np.float32) if target.dtype.kind == "f" else target
+    out = ours(x32, target32, **_lib_args(tg, kwargs32))
+    expected = getattr(TF, name)(ref, torch.tensor(target32), **_lib_args(torch, kwargs32))
+    assert out.dtype == np.float32 and out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(x32.grad.numpy(), ref.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(p=st.floats(0, 1), y=st.floats(0, 1), logit=st.floats(-120, 120))
+def test_binary_cross_entropy_extremes_stay_finite_as_torch(p, y, logit):
+    for fn, x in ((F.binary_cross_entropy, p), (F.binary_cross_entropy_with_logits, logit)):
+        mine = tg.tensor([x], dtype=np.float64, requires_grad=True)
+        ref = torch.tensor([x], dtype=torch.float64, requires_grad=True)
+        out = fn(mine, tg.tensor([y], dtype=np.float64))
+        expected = getattr(TF, fn.__name__)(ref, torch.tensor([y], dtype=torch.float64))
+        out.backward()
+        expected.backward()
+        np.testing.assert_allclose(out.item(), expected.item(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-6, atol=1e-12)
+
+
+def test_loss_modules_pass_their_options():
+    logits, labels = tg.tensor(LOGITS.astype(np.float32)), LABELS
+    assert tg.nn.CrossEntropyLoss(weight=tg.tensor(WEIGHT), label_smoothing=0.1)(logits, labels).item() == \
+        pytest.approx(TF.cross_entropy(torch.tensor(LOGITS, dtype=torch.float32), torch.tensor(labels),
+                                       weight=torch.tensor(WEIGHT, dtype=torch.float32), label_smoothing=0.1).item(),
+                      rel=1e-5)
+    assert tg.nn.NLLLoss(ignore_index=3, reduction="sum")(logits, np.array([0, 3, 3, 1, 2])).item() == \
+        pytest.approx(-(LOGITS[0, 0] + LOGITS[3, 1] + LOGITS[4, 2]), rel=1e-5)
+    probs = tg.tensor([[0.2, 0.9]])
+    assert tg.nn.BCELoss()(probs, tg.tensor([[0.0, 1.0]])).item() == pytest.approx(
+        -(np.log(0.8) + np.log(0.9)) / 2, rel=1e-5)
+    assert tg.nn.BCEWithLogitsLoss(pos_weight=tg.tensor([2.0]))(tg.tensor([0.0]), tg.tensor([1.0])).item() == \
+        pytest.approx(2 * np.log(2), rel=1e-6)
+
+
+def test_loss_errors():
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: input must hold probabilities in \[0, 1\]"):
+        F.binary_cross_entropy(tg.tensor([1.5]), tg.tensor([1.0]))
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must have one entry per class, shape \(4,\)"):
+        F.cross_entropy(tg.tensor(LOGITS), np.array([0, 1, 2, 3, 0]), weight=np.ones(3))
+    with pytest.raises(TypeError, match=r"cross_entropy: target must hold integer class labels of shape \(5,\)"):
+        F.cross_entropy(tg.tensor(LOGITS), np.zeros(5))
