@@ -95,8 +95,8 @@ def test_mlp_learns_mnist_in_one_epoch(tmp_path):
     assert results["valid_accs"][0] > 0.8
 
 
-def test_results_json_schema_and_plots(tiny_cifar, tmp_path):
-    main(tiny_run(tiny_cifar, tmp_path / "run", "--optimizer", "momentum", "--lr", "0.01"))
+def test_results_json_schema_and_plots(tiny_cifar, tmp_path, device):
+    main(tiny_run(tiny_cifar, tmp_path / "run", "--optimizer", "momentum", "--lr", "0.01", "--device", device))
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     for key in ("train_losses", "valid_losses", "train_accs", "valid_accs", "epoch_times"):
         assert len(results[key]) == 2 and all(np.isfinite(results[key]))
@@ -106,7 +106,7 @@ def test_results_json_schema_and_plots(tiny_cifar, tmp_path):
     assert config["optimizer"] == "momentum" and config["lr"] == 0.01 and config["weight_decay"] == 5e-4
     assert config["model_settings"]["hidden_sizes"] == [32] and config["seed"] == 42
     assert results["versions"]["numpy"] == np.__version__ and results["versions"]["tinygrad_ift"] == tg.__version__
-    assert results["device"] == "cpu" and results["device_name"] and results["finished"] is True
+    assert results["device"] == str(tg.Device(device)) and results["device_name"] and results["finished"] is True
     assert {"loss.png", "accuracy.png", "checkpoint.npz"} <= {p.name for p in (tmp_path / "run").iterdir()}
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
 
@@ -128,8 +128,8 @@ def test_adam_gets_no_weight_decay_by_default(tiny_cifar, tmp_path):
     assert results["config"]["weight_decay"] == 0.0
 
 
-def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_cifar, tmp_path, monkeypatch):
-    whole = main(tiny_run(tiny_cifar, tmp_path / "whole"))
+def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_cifar, tmp_path, monkeypatch, device):
+    whole = main(tiny_run(tiny_cifar, tmp_path / "whole", "--device", device))
 
     real_save = trainer_module.save_checkpoint
 
@@ -139,14 +139,14 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_cifar, tmp_path, m
 
     monkeypatch.setattr(trainer_module, "save_checkpoint", save_then_die)
     with pytest.raises(SystemExit) as exit_info:
-        main(tiny_run(tiny_cifar, tmp_path / "resumed"))
+        main(tiny_run(tiny_cifar, tmp_path / "resumed", "--device", device))
     monkeypatch.undo()
     assert exit_info.value.code == 130
     assert checkpoint_epoch(tmp_path / "resumed") == 1
     partial = json.loads((tmp_path / "resumed" / "results.json").read_text())
     assert partial["train_losses"] == whole["train_losses"][:1] and not partial["finished"]
     tg.manual_seed(1234)  # whatever the generator's state, resume restores it
-    resumed = main(tiny_run(tiny_cifar, tmp_path / "resumed", "--resume"))
+    resumed = main(tiny_run(tiny_cifar, tmp_path / "resumed", "--resume", "--device", device))
 
     expected, got = model_arrays(tmp_path / "whole"), model_arrays(tmp_path / "resumed")
     assert expected.keys() == got.keys()
@@ -164,7 +164,7 @@ def test_resume_with_other_settings_is_refused(tiny_cifar, tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
-def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_cifar, tmp_path, monkeypatch):
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_cifar, tmp_path, monkeypatch, device):
     real_cross_entropy, calls = trainer_module.F.cross_entropy, []
 
     def poisoned_at_epoch_2_step_3(logits, labels, **kwargs):
@@ -178,7 +178,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_cifar, tm
     monkeypatch.setattr(trainer_module.F, "cross_entropy", poisoned_at_epoch_2_step_3)
     logdir = tmp_path / "run"
     with pytest.raises(SystemExit) as exit_info:
-        main(tiny_run(tiny_cifar, logdir))
+        main(tiny_run(tiny_cifar, logdir, "--device", device))
     message = str(exit_info.value.code)
     assert "epoch 2, step 3" in message and "nan" in message and "checkpoint" in message
     assert checkpoint_epoch(logdir) == 1
@@ -405,3 +405,14 @@ def test_help_exits_0_and_demo_help_does_not_run_the_demo():
     assert demo_help.returncode == 0 and "--steps" in demo_help.stdout and "step    0" not in demo_help.stdout
     unknown = run_cli("trian")
     assert unknown.returncode == 2 and "unknown command 'trian'" in unknown.stderr
+
+
+def test_resume_refuses_to_switch_devices(tiny_cifar, tmp_path, capsys):
+    """The GPU's random streams (augmentation, dropout) differ from the CPU's: a resumed run stays where it was."""
+    if not tg.cuda_available():
+        pytest.skip("needs CuPy and a GPU, or the stand-in (pytest --cupy-standin)")
+    main(tiny_run(tiny_cifar, tmp_path / "run", "--epochs", "1"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(tiny_run(tiny_cifar, tmp_path / "run", "--resume", "--device", "cuda"))
+    assert exit_info.value.code == 2
+    assert "device" in capsys.readouterr().err

@@ -7,7 +7,7 @@ runs on machines without CuPy or without a GPU.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -134,6 +134,32 @@ def to_device(array: Any, device: Device):
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy.asnumpy(array)
     return np.asarray(array)
+
+
+_constants: dict = {}
+MAX_CONSTANTS = 4096  # distinct constants kept per process; past this the cache starts over
+
+
+def constant(key: Any, device: Device, make: Callable[[], Any]):
+    """The array `make()` builds on the host, moved to `device` once per (key, device) and kept there.
+
+    For the constants an op needs at every call (normalisation statistics, pooling tables, the numbers in
+    `x * 0.5`): on a GPU each would otherwise be a host-to-device copy per call. Callers never write into it.
+    """
+    found = _constants.get((key, device))
+    if found is None:
+        if len(_constants) >= MAX_CONSTANTS:
+            _constants.clear()
+        found = _constants[(key, device)] = to_device(make(), device)
+    return found
+
+
+def scalar(value: Any, dtype: Any, device: Device):
+    """A Python number as a 0-d array of `dtype` on `device` (cached on a GPU, see `constant`)."""
+    if not device.is_cuda:
+        return np.asarray(value, dtype=dtype)
+    dtype = np.dtype(dtype)
+    return constant(("scalar", type(value), value, dtype), device, lambda: np.asarray(value, dtype=dtype))
 
 
 def to_numpy(array: Any) -> np.ndarray:

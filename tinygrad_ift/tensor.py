@@ -56,8 +56,9 @@ class Tensor:
         if device is None:
             device = backend.device_of(data)
         device = Device(device)
-        xp = backend.get_array_module(device)
-        if not isinstance(data, (np.ndarray, xp.ndarray)):
+        if device.is_cuda:
+            backend.require_cuda(device)  # the clear "CuPy is not installed" / "no GPU" error
+        if not isinstance(data, np.ndarray) and not backend.device_of(data).is_cuda:  # numbers, lists
             from_python = not isinstance(data, np.generic)
             data = np.asarray(data)
             if dtype is None and from_python and data.dtype == np.float64:
@@ -189,7 +190,7 @@ class Tensor:
                     f"output has shape {self.shape}; pass grad= a tensor of that shape")
             grad_data = backend.get_array_module(self.data).ones_like(self.data)
         else:
-            grad_data = grad.data if isinstance(grad, Tensor) else backend.to_device(np.asarray(grad), self._device)
+            grad_data = Tensor(grad, dtype=self.dtype, device=self._device).data
             if grad_data.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {grad_data.shape}, expected the "
                                  f"output's shape {self.shape}")
@@ -261,7 +262,7 @@ class Tensor:
         if isinstance(other, Tensor):
             return other if other.data.dtype == dtype else other.to(dtype=dtype)
         if isinstance(other, (int, float, bool)):
-            return Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+            return Tensor._wrap(backend.scalar(other, dtype, self._device), self._device)
         return Tensor(other, dtype=dtype, device=self._device)
 
     def _dtype_with(self, other: Any) -> np.dtype:
@@ -275,7 +276,7 @@ class Tensor:
         if isinstance(other, Tensor) and other.data.dtype == dtype and (dtype.kind == "f" or not floating):
             b = other
         elif type(other) in (float, int) and dtype.kind == "f":
-            b = Tensor._wrap(backend.get_array_module(self.data).asarray(other, dtype=dtype), self._device)
+            b = Tensor._wrap(backend.scalar(other, dtype, self._device), self._device)
         else:
             dtype = self._dtype_with(other)
             dtype = float_dtype(dtype) if floating else dtype
@@ -387,7 +388,12 @@ class Tensor:
 
     # comparisons produce boolean tensors without a gradient
     def _compare(self, other, fn) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
+        """A boolean tensor, no gradient; `other` is lifted and device-checked as arithmetic's operands are."""
+        if isinstance(other, Tensor):
+            check_same_device("comparison", (self, other))
+            other = other.data
+        elif not isinstance(other, (int, float, bool)):
+            other = Tensor(other, device=self._device).data
         return Tensor._wrap(fn(self.data, other), self._device)
 
     def __eq__(self, other): return self._compare(other, lambda a, b: a == b)  # noqa: E731
@@ -621,7 +627,7 @@ class Tensor:
     def masked_fill(self, mask: "Tensor | Any", value: "float | Tensor") -> "Tensor":
         """value where mask is True, self elsewhere (mask broadcasts); keeps self's dtype."""
         value = value if isinstance(value, Tensor) else Tensor._wrap(
-            backend.get_array_module(self.data).asarray(value, dtype=self.dtype), self._device)
+            backend.scalar(value, self.dtype, self._device), self._device)
         return ops.Where.apply(value.to(dtype=self.dtype), self, condition=_condition(mask, "masked_fill", self))
 
     def masked_select(self, mask: "Tensor | Any") -> "Tensor":
@@ -702,7 +708,7 @@ class Tensor:
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def __getitem__(self, index) -> "Tensor":
-        index = _raw_index(index)
+        index = _raw_index(self, index)
         selects_first = _integers_before_arrays(index)
         if selects_first:  # PyTorch's order of dims; see _integers_before_arrays
             return ops.GetItem.apply(ops.GetItem.apply(self, index=selects_first[0]), index=selects_first[1])
@@ -712,7 +718,8 @@ class Tensor:
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError("setitem: in-place assignment into a tensor that requires grad would break "
                                "its gradient; assign to `.data` under no_grad() instead")
-        self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
+        value = value if isinstance(value, (int, float, bool)) else Tensor(value, device=self._device).data
+        self.data[_raw_index(self, index)] = value
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -851,15 +858,26 @@ def _shape_arg(shape) -> tuple:
     return tuple(shape)
 
 
-def _raw_index(index):
-    """Replace Tensors inside an index by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+def _raw_index(x: Tensor, index):
+    """x's index with Tensors replaced by their arrays (on x's device, or the device error) and lists by arrays.
+
+    On a GPU, host index arrays are bounds-checked on the host before they move: CuPy wraps an out-of-range
+    index around silently where NumPy raises. (Index arrays already on the GPU are not checked.)"""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(p, (Tensor, list, np.ndarray)) for p in parts):
+        return index
+    raw = []
+    for part in parts:
+        if isinstance(part, Tensor):
+            check_same_device("indexing", (x, part))
+            part = part.data
+        elif isinstance(part, list):
+            part = np.asarray(part)
+        raw.append(part)
+    if x._device.is_cuda and any(isinstance(p, np.ndarray) for p in raw):
+        np.broadcast_to(np.False_, x.shape)[tuple(raw)]  # NumPy's IndexError for a bad index, on no memory
+        raw = [backend.to_device(p, x._device) if isinstance(p, np.ndarray) else p for p in raw]
+    return tuple(raw) if isinstance(index, tuple) else raw[0]
 
 
 def _integer_array(x: Tensor, index: Any, name: str):

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import random as _random
-from ..backend import Device, on_device, to_device
+from ..backend import Device, device_of, on_device, to_device
 from ..tensor import Tensor
 from .dataset import Dataset, gather
 
@@ -20,17 +20,19 @@ class DataLoader:
     the framework RNG at construction, so `manual_seed` fixes it and a resumed run can replay any epoch.
     The `transform` runs on whole batches after the transfer, on that device's array module (augmentation
     runs on the GPU when training there). With prefetch, a background thread gathers the next batch while
-    the current one trains; the transform stays on the calling thread, so its random draws keep their
-    order and results are identical either way.
+    the current one trains; the transform of batch b of epoch e draws from derived_streams(seed, e, b) (see
+    tinygrad_ift.random), so results are identical either way, and on a resume. With `num_classes`, integer
+    labels are checked to lie in [0, num_classes) on the host, before they move.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
                  transform: Callable[[Any], Any] | None = None, device: "str | Device" = "cpu",
-                 seed: int | None = None, prefetch: bool = True):
+                 seed: int | None = None, prefetch: bool = True, num_classes: int | None = None):
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.transform, self.device, self.prefetch = transform, Device(device), prefetch
+        self.num_classes = num_classes
         self.seed = int(_random.generator("cpu").integers(2 ** 31)) if seed is None else seed
         self.epoch = 0
 
@@ -48,7 +50,19 @@ class DataLoader:
     def _batches(self, order: np.ndarray) -> Iterator[tuple[Any, Any]]:
         for b in range(len(self)):
             x, y = gather(self.dataset, order[b * self.batch_size:(b + 1) * self.batch_size])
-            yield np.asarray(x), np.asarray(y)
+            x, y = (a if device_of(a).is_cuda else np.asarray(a) for a in (x, y))  # arrays already on a GPU stay
+            self._check_labels(y, b)
+            yield x, y
+
+    def _check_labels(self, y, batch: int) -> None:
+        """Integer labels in [0, num_classes), checked on the host before they move (on a GPU an out-of-range
+        label would index silently; see nn.functional.cross_entropy)."""
+        if self.num_classes is None or not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or not y.size:
+            return
+        low, high = y.min(), y.max()
+        if low < 0 or high >= self.num_classes:
+            raise ValueError(f"DataLoader: labels must be in [0, {self.num_classes}), got values in [{low}, {high}] "
+                             f"in batch {batch}")
 
     def _prefetched(self, order: np.ndarray) -> Iterator[tuple[Any, Any]]:
         queue: Queue = Queue(maxsize=2)
@@ -80,9 +94,9 @@ class DataLoader:
         order = self.order(self.epoch)
         self.epoch += 1
         batches = self._prefetched(order) if self.prefetch else self._batches(order)
-        for x, y in batches:
+        for batch, (x, y) in enumerate(batches):
             x, y = to_device(x, self.device), to_device(y, self.device)
-            with on_device(self.device):
+            with on_device(self.device), _random.derived_streams(self.seed, self.epoch - 1, batch):
                 if self.transform is not None:
                     x = self.transform(x)
                 x = x.astype(np.float32, copy=False)

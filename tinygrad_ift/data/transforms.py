@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import random as _random
-from ..backend import device_of, get_array_module
+from ..backend import constant, device_of, get_array_module
 
 
 def _generator(x: Any):
@@ -51,8 +51,10 @@ class Normalize:
     def __call__(self, x: Any) -> Any:
         if x.ndim != 4 or x.shape[1] != self.mean.shape[1]:
             raise ValueError(f"Normalize: expected (N, {self.mean.shape[1]}, H, W), got shape {x.shape}")
-        xp = get_array_module(x)
-        return (x - xp.asarray(self.mean)) / xp.asarray(self.std)
+        device = device_of(x)
+        mean = constant(("Normalize.mean", self.mean.tobytes()), device, lambda: self.mean)
+        std = constant(("Normalize.std", self.std.tobytes()), device, lambda: self.std)
+        return (x - mean) / std
 
 
 class RandomHorizontalFlip:

@@ -5,9 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from .. import random as _random
-from ..autograd import Function
+from ..autograd import Function, check_same_device
 from ..backend import get_array_module
 from ..dtypes import result_type
 from ..tensor import Tensor, pad_tensor
@@ -160,10 +160,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 def _check_labels(name: str, input: Tensor, target, ignore_index: int = -100) -> object:
-    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C), or ignore_index."""
-    labels = target.data if isinstance(target, Tensor) else target
-    xp = get_array_module(input.data)
-    labels = xp.asarray(labels)
+    """Integer labels of shape (N,) (or (N, d1, ...) matching the input's spatial dims) in [0, C), or ignore_index,
+    as an array on the input's device. Host labels are range-checked on the host before they move; labels
+    already on a GPU are not (reading them back would stall every step, and CuPy wraps an out-of-range label
+    silently), so the DataLoader checks them on the host (its num_classes) before they move there."""
+    if isinstance(target, Tensor):
+        check_same_device(name, (input, target))
+        labels = target.data
+    else:
+        labels = target if backend.device_of(target).is_cuda else np.asarray(target)
     if input.ndim < 2:
         raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {input.shape}")
     expected = (input.shape[0],) + input.shape[2:]
@@ -174,11 +179,11 @@ def _check_labels(name: str, input: Tensor, target, ignore_index: int = -100) ->
     if labels.shape != expected:
         raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs target of shape {expected}, "
                          f"got {labels.shape}")
-    valid = labels[labels != ignore_index]
-    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= input.shape[1]):
+    valid = labels[labels != ignore_index] if isinstance(labels, np.ndarray) else labels[:0]
+    if valid.size and (valid.min() < 0 or valid.max() >= input.shape[1]):
         raise ValueError(f"{name}: labels must be in [0, {input.shape[1]}), got values in "
                          f"[{int(valid.min())}, {int(valid.max())}] (ignore_index={ignore_index} is skipped)")
-    return labels
+    return backend.to_device(labels, input.device)
 
 
 def _class_weights(name: str, weight, input: Tensor):
@@ -209,8 +214,8 @@ def _weighted_nll(name: str, log_probs: Tensor, labels, weight, ignore_index: in
         smooth = -(log_probs * Tensor._wrap(weights.reshape(class_shape), log_probs.device)).sum(1)
         smooth = smooth * Tensor._wrap(counted.astype(log_probs.dtype), log_probs.device)
         loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / log_probs.shape[1])
-    if reduction == "mean":
-        return loss.sum() / float(target_weight.sum())
+    if reduction == "mean":  # divided on the device: reading the sum back would be a sync
+        return loss.sum() / Tensor._wrap(target_weight.sum(), log_probs.device)
     return _reduce(loss, reduction, name)
 
 
@@ -248,19 +253,31 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100, 
     labels (N, d1, ...) or class probabilities of the input's shape; optional class weights, ignore_index."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target_data = target.data if isinstance(target, Tensor) else target
+    target_data = target_data if backend.device_of(target_data).is_cuda else np.asarray(target_data)
     if target_data.dtype.kind == "f" and target_data.shape == input.shape and input.ndim >= 2:
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    host_labels = isinstance(target_data, np.ndarray)
     labels = _check_labels("cross_entropy", input, target, ignore_index)
-    if weight is not None or bool((labels == ignore_index).any()):
+    if weight is not None or (host_labels and (target_data == ignore_index).any()):
         return _weighted_nll("cross_entropy", input.log_softmax(1), labels, weight, ignore_index, reduction,
                              label_smoothing)
+    counted = None
+    if not host_labels:  # on a GPU, mask ignore_index rather than look for it (that would be a sync)
+        xp = get_array_module(labels)
+        counted = labels != ignore_index
+        labels = xp.where(counted, labels, 0)
     if input.ndim > 2:  # (N, C, d...) -> (N*d..., C)
         logits = input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
         loss = CrossEntropy.apply(logits, labels=labels.reshape(-1), label_smoothing=label_smoothing)
         loss = loss.reshape(labels.shape)
     else:
         loss = CrossEntropy.apply(input, labels=labels, label_smoothing=label_smoothing)
+    if counted is None:
+        return _reduce(loss, reduction, "cross_entropy")
+    loss = loss * Tensor._wrap(counted.astype(loss.dtype), loss.device)
+    if reduction == "mean":
+        return loss.sum() / Tensor._wrap(counted.sum().astype(loss.dtype), loss.device)
     return _reduce(loss, reduction, "cross_entropy")
 
 
@@ -342,15 +359,16 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 
 def one_hot(labels, num_classes: int = -1) -> Tensor:
-    """(N, ...) integer labels -> (N, ..., num_classes) int64 one-hot."""
+    """(N, ...) integer labels -> (N, ..., num_classes) int64 one-hot, on the labels' device."""
     device = labels.device if isinstance(labels, Tensor) else None
-    data = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    data = labels.data if isinstance(labels, Tensor) else labels
+    data = data if backend.device_of(data).is_cuda else np.asarray(data)
     xp = get_array_module(data)
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
-    if num_classes < 0:
-        num_classes = int(data.max()) + 1
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
-        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got [{int(data.min())}, {int(data.max())}]")
+    low, high = (int(v) for v in backend.to_numpy(xp.stack([data.min(), data.max()]))) if data.size else (0, -1)
+    num_classes = high + 1 if num_classes < 0 else num_classes  # (one read-back of both ends)
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got [{low}, {high}]")
     out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor(out, device=device)

@@ -303,7 +303,8 @@ class Module:
         for name, target in own.items():
             if name in state_dict:
                 value = state_dict[name]
-                arrays[name] = value.data if isinstance(value, Tensor) else np.asarray(value)
+                value = value.data if isinstance(value, Tensor) else value
+                arrays[name] = value if backend.device_of(value).is_cuda else np.asarray(value)
                 if tuple(arrays[name].shape) != target.shape:
                     errors.append(f"{name}: shape {tuple(arrays[name].shape)} in the state dict, "
                                   f"{target.shape} in the model")

@@ -13,7 +13,8 @@ from itertools import product
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module, scatter_add
+from .. import backend
+from ..backend import constant, get_array_module, scatter_add
 from ..tensor import Tensor
 from .conv import check_image_input
 from .im2col import offset_slices, output_size, pad_image, pair
@@ -61,7 +62,7 @@ class MaxPool(Function):
         out = next(slabs).copy()
         self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset
         for offset, slab in enumerate(slabs, start=1):
-            self.winner[slab > out] = offset
+            xp.copyto(self.winner, self.winner.dtype.type(offset), where=slab > out)  # a mask index would sync
             xp.maximum(out, slab, out=out)
         return out
 
@@ -161,7 +162,8 @@ class AdaptiveMaxPool(Function):
         xp = get_array_module(x)
         n, c, h, w = self.input_shape = x.shape
         rows, cols = _bin_table(h, output_hw[0]), _bin_table(w, output_hw[1])
-        pixels = xp.asarray((rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(*output_hw, -1))
+        pixels = constant(("AdaptiveMaxPool", h, w, output_hw), backend.device_of(x),
+                          lambda: (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(*output_hw, -1))
         windows = xp.take(x.reshape(n, c, h * w), pixels, axis=2)  # (N, C, OH, OW, k): bin (i, j) flattened
         first_max = windows.argmax(axis=-1)[..., None]
         self.source = xp.take_along_axis(xp.broadcast_to(pixels, windows.shape), first_max, -1)[..., 0]
@@ -191,8 +193,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average over PyTorch's adaptive bins, to an (OH, OW) output of any size (larger than the input too)."""
     oh, ow = _adaptive_size("adaptive_avg_pool2d", input, output_size)
     h, w = input.shape[2:]
-    rows = Tensor(_averaging_matrix(h, oh), dtype=input.dtype, device=input.device)
-    cols = Tensor(_averaging_matrix(w, ow).T, dtype=input.dtype, device=input.device)
+    rows = Tensor._wrap(constant(("adaptive_avg_pool2d rows", h, oh, input.dtype), input.device,
+                                 lambda: _averaging_matrix(h, oh).astype(input.dtype)), input.device)
+    cols = Tensor._wrap(constant(("adaptive_avg_pool2d cols", w, ow, input.dtype), input.device,
+                                 lambda: _averaging_matrix(w, ow).T.astype(input.dtype)), input.device)
     return rows @ input @ cols
 
 

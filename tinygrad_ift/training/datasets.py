@@ -74,7 +74,7 @@ def prepare_data(config: dict) -> DataSplits:
 
     def loader(dataset, transform, shuffle: bool) -> data.DataLoader:
         return data.DataLoader(dataset, batch_size=config["batch_size"], shuffle=shuffle, transform=transform,
-                               device=config["device"], seed=config["seed"])
+                               device=config["device"], seed=config["seed"], num_classes=NUM_CLASSES)
 
     return DataSplits(train_loader=loader(train_set, train_transform(spec, height), shuffle=True),
                       valid_loader=loader(valid_set, eval_transform(spec), shuffle=False),

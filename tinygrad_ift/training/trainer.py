@@ -1,7 +1,6 @@
 """The training loop: epochs of minibatch steps, validation after each, a checkpoint after each, test at the end."""
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
@@ -9,8 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 from tqdm.auto import tqdm
 
+from .. import backend
 from .. import random as tg_random
 from ..backend import Device, get_array_module
 from ..grad_mode import no_grad
@@ -22,10 +23,10 @@ from .datasets import DataSplits
 from .plots import CURVE_FILES, plot_curves
 from .results import RESULTS_FILE, build_results, write_results
 
-# Flags a resumed run may change: they do not alter what is computed (only how long, where, how verbosely).
+# Flags a resumed run may change: they do not alter what is computed (only how long, how verbosely). Not the
+# device: CuPy's random streams differ from NumPy's, so a run moved to another device would not repeat itself.
 RUN_FILES = (RESULTS_FILE, CHECKPOINT_FILE, *CURVE_FILES.values())  # what a run writes to its logdir
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "device", "print_every", "visualize", "data_dir",
-                               "logdir"})
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "print_every", "visualize", "data_dir", "logdir"})
 
 
 class NonFiniteLossError(RuntimeError):
@@ -45,25 +46,38 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 class Meter:
-    """Running mean loss and accuracy over the images seen so far."""
+    """Running mean loss and accuracy over the images seen so far, summed where the logits live.
+
+    `update` only adds on the device; `read` brings the sums to the host in one transfer (on a GPU, the one
+    sync of a step that reads), so a training step syncs only when it reports. It also remembers the first
+    step whose loss was not finite, so the check costs no sync either.
+    """
 
     def __init__(self):
-        self.loss_sum, self.correct, self.count = 0.0, 0, 0
+        self.count, self.loss, self.accuracy = 0, 0.0, 0.0
+        self._sums = None  # (sum of loss * batch size, correct predictions, first non-finite step or 0)
+        self._read_at, self._first_bad = 0, 0  # the count at the last read, and what that read found
 
-    def update(self, mean_loss: float, logits, labels) -> None:
+    def update(self, loss, logits, labels, step: int = 0) -> None:
         xp = get_array_module(logits.data)
         n = labels.shape[0]
-        self.loss_sum += mean_loss * n
-        self.correct += int((xp.argmax(logits.data, axis=1) == labels.data).sum())
+        sums = xp.stack([(loss.data * n).astype(np.float64),
+                         (xp.argmax(logits.data, axis=1) == labels.data).sum().astype(np.float64),
+                         xp.where(xp.isfinite(loss.data), 0.0, float(step))])
+        if self._sums is None:
+            self._sums = sums
+        else:  # keep the first bad step: the sum of two steps' numbers would name neither
+            first_bad = xp.where(self._sums[2] > 0, self._sums[2], sums[2])
+            self._sums = xp.stack([self._sums[0] + sums[0], self._sums[1] + sums[1], first_bad])
         self.count += n
 
-    @property
-    def loss(self) -> float:
-        return self.loss_sum / max(self.count, 1)
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / max(self.count, 1)
+    def read(self) -> int:
+        """Update `loss` and `accuracy` from the device; returns the first step whose loss was not finite, or 0."""
+        if self._sums is not None and self._read_at != self.count:
+            loss_sum, correct, first_bad = backend.to_numpy(self._sums)
+            self.loss, self.accuracy = float(loss_sum) / self.count, float(correct) / self.count
+            self._read_at, self._first_bad = self.count, int(first_bad)
+        return self._first_bad
 
 
 @contextmanager
@@ -140,31 +154,37 @@ class Trainer:
         """One pass over the training split; returns its mean loss and accuracy."""
         self.model.train()
         meter, start = Meter(), time.perf_counter()
+        print_every = self.config["print_every"]
+        read_every = print_every or (1 if self.device.type == "cpu" else 0)  # on a GPU a read is a sync
         bar = _progress_bar(self.data.train_loader, f"epoch {epoch}/{self.config['epochs']}", leave=False)
+        steps = len(self.data.train_loader)
         for step, (images, labels) in enumerate(bar, start=1):
-            logits = self.model(images)
-            loss = F.cross_entropy(logits, labels)
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                bar.close()
-                raise NonFiniteLossError(self._stop_message(epoch, step, loss_value))
+            with tg_random.derived_streams(epoch, step):  # dropout's draws: the same again on --resume
+                logits = self.model(images)
+                loss = F.cross_entropy(logits, labels)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            meter.update(loss_value, logits, labels)
-            speed = meter.count / (time.perf_counter() - start)
-            bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.accuracy:.4f}", img_s=f"{speed:.0f}",
-                            refresh=False)
-            if self.config["print_every"] and step % self.config["print_every"] == 0:
-                bar.write(f"epoch {epoch} step {step}: loss {meter.loss:.4f}  accuracy {meter.accuracy:.4f}  "
-                          f"{speed:.0f} images/s")
+            meter.update(loss.detach(), logits.detach(), labels, step)
+            if (read_every and step % read_every == 0) or step == steps:
+                first_bad = meter.read()
+                if first_bad:
+                    bar.close()
+                    raise NonFiniteLossError(self._stop_message(epoch, first_bad))
+                speed = meter.count / (time.perf_counter() - start)
+                bar.set_postfix(loss=f"{meter.loss:.4f}", acc=f"{meter.accuracy:.4f}", img_s=f"{speed:.0f}",
+                                refresh=False)
+                if print_every and step % print_every == 0:
+                    bar.write(f"epoch {epoch} step {step}: loss {meter.loss:.4f}  accuracy {meter.accuracy:.4f}  "
+                              f"{speed:.0f} images/s")
         bar.close()
+        meter.read()
         return meter.loss, meter.accuracy
 
-    def _stop_message(self, epoch: int, step: int, loss_value: float) -> str:
+    def _stop_message(self, epoch: int, step: int) -> str:
         kept = (f"the last good checkpoint (after epoch {self.progress.epoch}) is kept at {self.checkpoint_path}"
                 if self.progress.epoch else "no epoch had finished, so there is no checkpoint")
-        return (f"the training loss became {loss_value} at epoch {epoch}, step {step}; stopping "
+        return (f"the training loss became nan or infinite at epoch {epoch}, step {step}; stopping "
                 f"(try a smaller --lr). {kept}")
 
     def evaluate(self, loader, description: str) -> tuple[float, float]:
@@ -174,7 +194,8 @@ class Trainer:
         with no_grad():
             for images, labels in _progress_bar(loader, description, leave=False):
                 logits = self.model(images)
-                meter.update(F.cross_entropy(logits, labels).item(), logits, labels)
+                meter.update(F.cross_entropy(logits, labels), logits, labels)
+        meter.read()
         return meter.loss, meter.accuracy
 
     def fit(self) -> dict:
