@@ -302,6 +302,92 @@ def meshgrid_case(d):
             lambda a, b: torch.stack(torch.meshgrid(a, b, indexing=indexing)))
 
 
+def conv1d_case(d):
+    n, c, length, out, k = (d.draw(st.integers(1, 3)) for _ in range(5))
+    groups = d.draw(st.sampled_from([1, c]))
+    out *= groups
+    stride, padding, dilation = d.draw(st.integers(1, 2)), d.draw(st.integers(0, 2)), d.draw(st.integers(1, 2))
+    length = max(length + 2, dilation * (k - 1) + 1)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return ([values(d, (n, c, length)), values(d, (out, c // groups, k)), values(d, (out,))],
+            lambda x, w, b: F.conv1d(x, w, b, **kw), lambda x, w, b: TF.conv1d(x, w, b, **kw))
+
+
+def conv_transpose2d_case(d):
+    n, c, h, w, k = (d.draw(st.integers(1, 3)) for _ in range(5))
+    groups = d.draw(st.sampled_from([1, c]))
+    out = d.draw(st.integers(1, 2)) * groups
+    stride, dilation = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 3))), d.draw(st.integers(1, 2))
+    padding = d.draw(st.integers(0, dilation * (k - 1) // 2))  # a positive output size
+    output_padding = d.draw(st.integers(0, max(stride[0], dilation) - 1))
+    kw = dict(stride=stride, padding=(padding, 0), output_padding=(output_padding, 0), groups=groups,
+              dilation=dilation)
+    return ([values(d, (n, c, h, w)), values(d, (c, out // groups, k, k)), values(d, (out,))],
+            lambda x, wt, b: F.conv_transpose2d(x, wt, b, **kw), lambda x, wt, b: TF.conv_transpose2d(x, wt, b, **kw))
+
+
+def interpolate_case(mode):
+    def draw(d):
+        spatial = 2 if mode == "bilinear" else d.draw(st.integers(1, 2))
+        s = tuple(d.draw(st.integers(1, 4)) for _ in range(2 + spatial))
+        if d.draw(st.booleans()):
+            kw = dict(size=tuple(d.draw(st.integers(1, 6)) for _ in range(spatial)))
+        else:
+            kw = dict(scale_factor=d.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0])))
+            if min(int(n * kw["scale_factor"]) for n in s[2:]) < 1:
+                kw = dict(size=s[2:])
+        if mode == "bilinear":
+            kw["align_corners"] = d.draw(st.booleans())
+        return [values(d, s)], lambda a: F.interpolate(a, mode=mode, **kw), lambda a: TF.interpolate(a, mode=mode, **kw)
+    return Case(f"interpolate_{mode}", draw)
+
+
+def pad_mode_case(mode):
+    def draw(d):
+        s = tuple(d.draw(st.integers(2, 4)) for _ in range(d.draw(st.integers(3, 4))))
+        limit = 1 if mode == "reflect" else 2
+        widths = tuple(d.draw(st.integers(0, limit)) for _ in range(2 * (len(s) - 2)))
+        return ([values(d, s)], lambda a: F.pad(a, widths, mode=mode), lambda a: TF.pad(a, widths, mode=mode))
+    return Case(f"pad_{mode}", draw)
+
+
+def unfold_im2col_case(d):
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 3)), d.draw(st.integers(5, 6)), d.draw(st.integers(5, 6)))
+    kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3))), dilation=d.draw(st.integers(1, 2)),
+              padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
+    return [values(d, s)], lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw)
+
+
+def attention_case(d):
+    b, length, source, e, ev = (d.draw(st.integers(1, 4)) for _ in range(5))
+    kind = d.draw(st.sampled_from(["plain", "causal", "bool_mask", "float_mask"]))
+    mask = None
+    if kind == "bool_mask":
+        mask = values(d, (length, source)) > -1.0
+        mask[:, 0] = True  # every query sees at least one key
+    elif kind == "float_mask":
+        mask = values(d, (length, source))
+    kw = dict(is_causal=kind == "causal", scale=d.draw(st.sampled_from([None, 0.3])))
+    q_len = source if kind == "causal" else length
+    return ([values(d, (b, q_len, e)), values(d, (b, source, e)), values(d, (b, source, ev))],
+            lambda q, k, v: F.scaled_dot_product_attention(
+                q, k, v, attn_mask=None if mask is None else tg.tensor(mask, device=q.device).to(
+                    dtype=q.dtype if mask.dtype.kind == "f" else np.bool_), **kw),
+            lambda q, k, v: TF.scaled_dot_product_attention(
+                q, k, v, attn_mask=None if mask is None else torch.tensor(mask).to(
+                    q.dtype if mask.dtype.kind == "f" else torch.bool), **kw))
+
+
+def einsum_case(d):
+    equation, shapes = d.draw(st.sampled_from([
+        ("ij,jk->ik", ((2, 3), (3, 4))), ("bij,bjk->bik", ((2, 2, 3), (2, 3, 1))), ("i,i->", ((3,), (3,))),
+        ("i,j->ij", ((3,), (2,))), ("ij->ji", ((2, 3),)), ("bij->j", ((2, 3, 4),)), ("ij,jk", ((2, 3), (3, 2))),
+        ("...ij,...jk->...ik", ((2, 1, 2, 3), (4, 3, 2))), ("bhqd,bhkd->bhqk", ((1, 2, 3, 4), (1, 2, 2, 4))),
+        ("ij,kl->", ((2, 2), (1, 3)))]))
+    return ([values(d, sh) for sh in shapes], lambda *xs: tg.einsum(equation, *xs),
+            lambda *xs: torch.einsum(equation, *xs))
+
+
 def softmax_like(name, ours, theirs):
     def draw(d):
         s = shape(d, min_dims=1)
@@ -458,6 +544,20 @@ CASES = [
     Case("meshgrid", meshgrid_case),
     along_axis("unfold", lambda a, ax: a.unfold(ax, min(2, a.shape[ax]), 2),
                lambda a, ax: a.unfold(ax, min(2, a.shape[ax]), 2)),
+    # layers
+    Case("conv1d", conv1d_case),
+    Case("conv_transpose2d", conv_transpose2d_case),
+    interpolate_case("nearest"),
+    interpolate_case("bilinear"),
+    pad_mode_case("reflect"),
+    pad_mode_case("replicate"),
+    pad_mode_case("circular"),
+    Case("unfold_im2col", unfold_im2col_case),
+    Case("scaled_dot_product_attention", attention_case),
+    Case("einsum", einsum_case),
+    shaped("normalize", lambda a, s: F.normalize(a, dim=-1), lambda a, s: TF.normalize(a, dim=-1), domain="nonzero"),
+    shaped("normalize_p1", lambda a, s: F.normalize(a, 1.0, 0), lambda a, s: TF.normalize(a, 1.0, 0),
+           domain="nonzero"),
     binary("method_forms", lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(),
            lambda a, b: a.add(b, alpha=2).sub(b).mul(a).div(b.abs() + 1).pow(2).neg(), domain=("real", "nonzero")),
 ]

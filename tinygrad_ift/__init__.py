@@ -11,7 +11,7 @@ from .grad_mode import is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
 from .autograd import Function
-from .tensor import Tensor, ValuesIndices, cat, maximum, meshgrid, minimum, split, stack, where
+from .tensor import Tensor, ValuesIndices, cat, einsum, maximum, meshgrid, minimum, split, stack, where
 from .tensor import pad_tensor as pad
 from .serialization import load, save
 from .graph_drawing import draw_graph
@@ -41,7 +41,7 @@ __all__ = [
     "arange", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "no_grad", "is_grad_enabled", "set_grad_enabled", "gradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state", "cat", "stack", "split", "where", "maximum", "minimum",
-    "pad", "save", "load", "draw_graph", "empty", "empty_like", "linspace", "meshgrid", "ValuesIndices", "float16", "uint8", "int8",
+    "pad", "save", "load", "draw_graph", "empty", "empty_like", "linspace", "meshgrid", "einsum", "ValuesIndices", "float16", "uint8", "int8",
     "int16", *_FUNCTION_FORMS, "set_num_threads", "get_num_threads", "use_reference_ops", "nn", "optim", "float32",
     "float64", "int64",
     "int32", "bool_", "__version__",

@@ -992,6 +992,38 @@ def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -
     return ops.Where.apply(ref._lift(x, dtype), ref._lift(y, dtype), condition=cond)
 
 
+def einsum(equation: str, *operands: Tensor) -> Tensor:
+    """Einstein summation, as torch.einsum: "ij,jk->ik", "bij,bjk", "...ij,...jk->...ik" (an implicit output
+    keeps the letters used once, in alphabetical order); a letter may appear once per operand."""
+    operands = tuple(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: {equation!r} has {len(inputs)} operands, got {len(operands)} tensors")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]  # letters for the dims of "..."
+    ellipsis_dims = max((t.ndim - len(s.replace("...", "")) for s, t in zip(inputs, operands) if "..." in s),
+                        default=0)
+    batch = "".join(spare[:ellipsis_dims])
+    expanded = []
+    for subs, t in zip(inputs, operands):
+        own = t.ndim - len(subs.replace("...", "")) if "..." in subs else 0
+        subs = subs.replace("...", batch[ellipsis_dims - own:])
+        if len(subs) != t.ndim:
+            raise ValueError(f"einsum: subscripts {subs!r} name {len(subs)} dims, the operand has shape {t.shape}")
+        if len(set(subs)) != len(subs):
+            raise ValueError(f"einsum: {subs!r} repeats a letter (a diagonal); take .diagonal() first")
+        expanded.append(subs)
+    if arrow:
+        output = output.replace("...", batch)
+    else:
+        letters = "".join(expanded)
+        output = batch + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch))
+    dtype = result_type(*(t.data for t in operands))
+    operands = tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in operands)
+    return ops.Einsum.apply(*operands, inputs=tuple(expanded), output=output)
+
+
 def meshgrid(*tensors: Tensor, indexing: str = "ij") -> list:
     """Coordinate grids from 1-D tensors: "ij" (matrix) or "xy" (Cartesian, first two dims swapped)."""
     tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import math
+
 import numpy as np
 
 from .. import backend, ops
@@ -12,6 +14,9 @@ from ..backend import get_array_module
 from ..dtypes import result_type
 from ..tensor import Tensor, pad_tensor
 from .conv import conv2d
+from .conv_from_conv2d import conv1d, conv_transpose2d
+from .im2col import pair
+from .upsampling import interpolate
 from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
@@ -19,6 +24,7 @@ __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
            "batch_norm", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
            "leaky_relu", "elu", "selu", "celu", "silu", "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
            "hardswish", "logsigmoid", "softsign", "softmin",
+           "conv1d", "conv_transpose2d", "interpolate", "normalize", "unfold", "scaled_dot_product_attention",
            "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "one_hot", "pad"]
 
 
@@ -130,10 +136,71 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
     return input.log_softmax(dim)
 
 
+_INDEX_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # PyTorch's name: NumPy's
+
+
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
-    return pad_tensor(input, pad, value)
+    """Pad the last len(pad)/2 dims, widths in PyTorch's order (last dim first): with `value` ('constant';
+    negative widths crop), or by mirroring ('reflect'), repeating the edge ('replicate') or wrapping around
+    ('circular'). The last three pick source elements by index, so their gradient adds up where they repeat."""
+    if mode == "constant":
+        return pad_tensor(input, pad, value)
+    if mode not in _INDEX_PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim or min(pad, default=0) < 0:
+        raise ValueError(f"pad: mode {mode!r} needs non-negative widths, two per padded dim of {input.shape}; "
+                         f"got {tuple(pad)}")
+    out = input
+    for i in range(len(pad) // 2):
+        dim, (low, high) = input.ndim - 1 - i, pad[2 * i:2 * i + 2]
+        size = input.shape[dim]
+        limit = size - 1 if mode == "reflect" else size
+        if max(low, high) > limit:
+            raise ValueError(f"pad: {mode} padding of ({low}, {high}) needs dim {dim} of {input.shape} longer "
+                             f"than {max(low, high)}" + (" (reflect pads less than the size)" if mode == "reflect" else ""))
+        out = out.index_select(dim, np.pad(np.arange(size), (low, high), mode=_INDEX_PAD_MODES[mode]))
+    return out
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(||input||_p along dim, eps), as F.normalize."""
+    return input / input.norm(p, dim, keepdims=True).clip(min=eps)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Every sliding window of (N, C, H, W) as a column, (N, C*kh*kw, L), as F.unfold (im2col); picked by index,
+    so the gradient adds back onto the pixels each window covered."""
+    if input.ndim != 4:
+        raise ValueError(f"unfold: expected input (N, C, H, W), got shape {input.shape}")
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (pair(v) for v in (kernel_size, dilation, padding, stride))
+    x = input.pad((pw, pw, ph, ph)) if ph or pw else input
+    n, c, h, w = x.shape
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"unfold: kernel {(kh, kw)} with dilation {(dh, dw)} does not fit the padded input {(h, w)}")
+    rows = (np.arange(kh) * dh)[:, None, None, None] + (np.arange(oh) * sh)[None, None, :, None]
+    cols = (np.arange(kw) * dw)[None, :, None, None] + (np.arange(ow) * sw)[None, None, None, :]
+    return x[:, :, rows, cols].reshape(n, c * kh * kw, oh * ow)  # (N, C, kh, kw, oh, ow) before the reshape
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(Q K^T scale + mask) V over the last two dims, as F.scaled_dot_product_attention: a boolean mask
+    keeps the True positions, a float mask is added; is_causal hides the future."""
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value "
+                         f"{value.shape} need matching embedding (last) dims for query/key and lengths for key/value")
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+        attn_mask = np.tri(query.shape[-2], key.shape[-2], dtype=bool)
+    if attn_mask is not None:
+        mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(attn_mask, device=query.device)
+        scores = scores.masked_fill(~mask, -math.inf) if mask.dtype == np.bool_ else scores + mask
+    weights = scores.softmax(-1)
+    return dropout(weights, dropout_p) @ value if dropout_p else weights @ value
 
 
 class DropoutFunction(Function):

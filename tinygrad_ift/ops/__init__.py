@@ -18,7 +18,7 @@ from .elementwise import (Abs, Add, Cast, Clip, Clone, Div, Exp, GELUFunction, L
                           PowScalar, ReLUFunction, SigmoidFunction, Sqrt, Sub, TanhFunction, ToDevice, Where)
 from .elementwise_math import (Acos, Asin, Atan, Copysign, Cos, Cosh, Erf, Exp2, FloorDivide, Fmod, Lerp, Log2,
                                Log10, LogAddExp, Remainder, Rounding, Rsqrt, Sin, Sinh, Tan)
-from .linalg import MatMul
+from .linalg import Einsum, MatMul
 from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, Prod, SoftmaxFunction, Sum
 from .scans import CumProd, CumSum, LogCumSumExp, running_extremum_index
 from .shapes import Concat, Expand, Flip, GetItem, Pad, Permute, Reshape, Roll, Scatter, Tile
@@ -31,4 +31,4 @@ __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast
            "Copysign", "LogAddExp", "Lerp", "LeakyReLUFunction", "ELUFunction", "SELU_ALPHA", "SELU_SCALE",
            "SiLUFunction", "MishFunction", "SoftplusFunction", "HardtanhFunction", "HardsigmoidFunction",
            "HardswishFunction", "LogSigmoidFunction", "SoftsignFunction", "Prod", "CumSum", "CumProd", "LogCumSumExp",
-           "running_extremum_index", "Flip", "Roll", "Scatter", "Tile"]
+           "running_extremum_index", "Flip", "Roll", "Scatter", "Tile", "Einsum"]

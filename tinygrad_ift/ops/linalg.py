@@ -44,3 +44,31 @@ class MatMul(Function):
             grad_b = unbroadcast(grad_b, self.b.shape)
         grad_b = grad_b.reshape(self.b_shape)
         return grad_a, grad_b
+
+
+class Einsum(Function):
+    """Einstein summation over explicit subscripts ("ij,jk->ik"; no letter twice in one operand).
+
+    The gradient of operand k is the same kind of sum: the output's gradient contracted with every other
+    operand, to k's subscripts; a letter that only k has (summed away inside k alone) comes back by broadcasting.
+    """
+
+    def forward(self, *operands, inputs, output):
+        xp = get_array_module(operands[0])
+        self.operands, self.input_subs, self.output_subs = operands, inputs, output
+        return xp.einsum(f"{','.join(inputs)}->{output}", *operands)
+
+    def backward(self, grad):
+        xp = get_array_module(grad)
+        grads = []
+        for k, (subs, operand) in enumerate(zip(self.input_subs, self.operands)):
+            others = [(s, o) for j, (s, o) in enumerate(zip(self.input_subs, self.operands)) if j != k]
+            available = set(self.output_subs).union(*(s for s, _ in others))
+            reachable = "".join(c for c in subs if c in available)
+            spec = ",".join([self.output_subs] + [s for s, _ in others]) + "->" + reachable
+            g = xp.einsum(spec, grad, *(o for _, o in others))
+            sizes = iter(g.shape)  # a broadcast size-1 dim keeps the larger size: the engine sums it back
+            shape = [next(sizes) if c in available else 1 for c in subs]
+            grads.append(xp.broadcast_to(g.reshape(shape), [n if c in available else operand.shape[i]
+                                                           for i, (c, n) in enumerate(zip(subs, shape))]))
+        return tuple(grads)

@@ -1,6 +1,7 @@
-"""The losses' PyTorch options, checked three ways: gradcheck in float64, forward and input gradients against
-torch in float32: class weights, ignore_index, probability targets, spatial inputs, label smoothing, binary
-cross-entropy (probabilities and logits, weights, pos_weight)."""
+"""The losses' PyTorch options (class weights, ignore_index, probability targets, spatial inputs, label
+smoothing, binary cross-entropy from probabilities and logits with weights and pos_weight), checked three ways:
+gradcheck in float64, forward and input gradients against torch in float32; and the Conv1d, ConvTranspose2d
+and Upsample modules against torch's with the same parameters."""
 import numpy as np
 import pytest
 import torch
@@ -108,3 +109,36 @@ def test_loss_errors():
         F.cross_entropy(tg.tensor(LOGITS), np.array([0, 1, 2, 3, 0]), weight=np.ones(3))
     with pytest.raises(TypeError, match=r"cross_entropy: target must hold integer class labels of shape \(5,\)"):
         F.cross_entropy(tg.tensor(LOGITS), np.zeros(5))
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", [
+    ("Conv1d", (3, 4, 3), dict(stride=2, padding=1), (2, 3, 9)),
+    ("ConvTranspose2d", (4, 2, 3), dict(stride=2, padding=1, output_padding=1), (2, 4, 5, 5)),
+    ("ConvTranspose2d", (4, 6, 2), dict(groups=2, bias=False), (1, 4, 3, 3)),
+])
+def test_conv_modules_match_torch_with_the_same_parameters(name, args, kwargs, shape):
+    tg.manual_seed(0)
+    ours, theirs = getattr(tg.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
+        if theirs.bias is not None:
+            theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+    x = RNG.standard_normal(shape).astype(np.float32)
+    np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_upsample_module_and_layer_errors():
+    x = RNG.standard_normal((1, 2, 3, 4)).astype(np.float32)
+    np.testing.assert_allclose(tg.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)(tg.tensor(x)).numpy(),
+                               torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)(
+                                   torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="interpolate: mode 'bilinear' does not fit a 3-D input"):
+        F.interpolate(tg.zeros(1, 2, 3), size=4, mode="bilinear")
+    with pytest.raises(ValueError, match=r"pad: reflect padding of \(3, 0\) needs dim 1 of \(2, 3\) longer than 3"):
+        F.pad(tg.zeros(2, 3), (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match="conv_transpose2d: output_padding"):
+        F.conv_transpose2d(tg.zeros(1, 1, 2, 2), tg.zeros(1, 1, 2, 2), output_padding=1)
+    with pytest.raises(ValueError, match="einsum: 'ii' repeats a letter"):
+        tg.einsum("ii->i", tg.zeros(2, 2))
