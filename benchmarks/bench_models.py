@@ -37,9 +37,11 @@ TORCH_CLASSES = {"mlp": torch_models.TorchMLP, "resnet18": torch_models.TorchRes
                  "mlpmixer": torch_models.TorchMLPMixer}
 
 
-def make_step(library: str, name: str, device: str):
-    """One training step of model `name` in `library` ("ours" or "torch"), on a fixed random batch."""
-    batch, optimiser, settings = SETUPS[name]
+def make_step(library: str, name: str, device: str, batch: int | None = None):
+    """One training step of model `name` in `library` ("ours" or "torch"), on a fixed random batch (of the
+    model's batch size in SETUPS unless `batch` is given)."""
+    default_batch, optimiser, settings = SETUPS[name]
+    batch = batch or default_batch
     rng = np.random.default_rng(0)
     images = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
     labels = (np.arange(batch) % 10).astype(np.int64)

@@ -165,3 +165,58 @@ def test_ignore_index_of_labels_already_on_the_gpu(cuda, standin, reduction):
     assert standin.syncs == 2  # the two .numpy() reads of the cuda run
     for cpu, gpu in zip(*results):
         np.testing.assert_allclose(gpu, cpu, rtol=1e-12, atol=1e-12)
+
+
+def _one_step(model: nn.Module, x: np.ndarray, labels: np.ndarray, device: str) -> tuple:
+    """One SGD step of cross-entropy on `device`: the loss and every parameter's gradient, on the host."""
+    model.to(device)
+    opt = tg.optim.SGD(list(model.parameters()), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    loss = F.cross_entropy(model(tg.Tensor(x, device=device)), tg.Tensor(labels, device=device))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item(), {name: p.grad.numpy() for name, p in model.named_parameters()}
+
+
+@pytest.mark.parametrize("name,settings,shape", [
+    ("mlp", {"input_size": 3 * 8 * 8, "hidden_sizes": [16, 16], "num_classes": 10, "activation": "gelu"}, (4, 3, 8, 8)),
+    ("resnet18", {"num_classes": 10}, (4, 3, 16, 16)),
+    ("mlpmixer", {"num_classes": 10, "img_size": 8, "patch_size": 4, "embed_dim": 8, "num_blocks": 2,
+                  "drop_rate": 0.0, "activation": "gelu"}, (4, 3, 8, 8)),
+], ids=["mlp", "resnet18", "mlpmixer"])
+def test_course_models_train_a_step_on_the_gpu_as_on_the_cpu(cuda, name, settings, shape):
+    import models
+    rng = np.random.default_rng(0)
+    x, labels = rng.standard_normal(shape).astype(np.float32), np.arange(shape[0]) % 10
+    tg.manual_seed(0)
+    cpu_model = models.build_model(name, settings)
+    gpu_model = models.build_model(name, settings)
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    cpu_loss, cpu_grads = _one_step(cpu_model, x, labels, "cpu")
+    gpu_loss, gpu_grads = _one_step(gpu_model, x, labels, "cuda")
+    assert gpu_loss == pytest.approx(cpu_loss, rel=1e-4)
+    for key in cpu_grads:  # float32 sums in another order: within 1e-3 of each gradient's largest element
+        scale = float(np.abs(cpu_grads[key]).max())
+        np.testing.assert_allclose(gpu_grads[key], cpu_grads[key], rtol=1e-3, atol=1e-3 * scale, err_msg=key)
+    for p in gpu_model.parameters():  # the optimiser's step ran on the device
+        assert p.device == "cuda" and np.isfinite(p.numpy()).all()
+
+
+def test_regression_cnn_trains_on_the_gpu_as_on_the_cpu(cuda):
+    from models.regression import NetworkConfiguration, Trainer
+    rng = np.random.default_rng(1)
+    split = (rng.standard_normal((8, 1, 16, 16)).astype(np.float32), rng.standard_normal(8).astype(np.float32))
+    config = NetworkConfiguration(n_channels=(4, 4), kernel_sizes=(3, 3), strides=(1, 1), dense_hiddens=(8,))
+    trainers = [Trainer("cnn", config, lr=1e-3, batch_size=4, train=split, test=split, device=device, seed=0)
+                for device in ("cpu", "cuda")]
+    trainers[1].network.load_state_dict(trainers[0].network.state_dict())  # the GPU draws other initial weights
+    cpu_losses, gpu_losses = ([trainer.training_step(*split) for _ in range(2)] for trainer in trainers)
+    assert gpu_losses == pytest.approx(cpu_losses, rel=1e-4)
+
+
+def test_host_and_device_index_arrays_mix(cuda):
+    x = tg.Tensor(np.arange(12.0).reshape(3, 4), device="cuda")
+    rows = tg.Tensor(np.array([0, 2]), device="cuda")
+    assert x[rows, np.array([1, 3])].numpy().tolist() == [1.0, 11.0]
+    with pytest.raises(IndexError):
+        x[rows, np.array([1, 4])]

@@ -179,3 +179,19 @@ def test_clip_without_bounds_raises():
         torch.zeros(3).clamp(None, None)
     with pytest.raises(ValueError, match="clip: at least one of min and max"):
         tg.zeros(3).clip(None, None)
+
+
+# ----- PyTorch's keyword names ---------------------------------------------------------------------------
+@pytest.mark.parametrize("fn", [
+    lambda x, lib: x.sum(dim=1, keepdim=True), lambda x, lib: x.mean(dim=(0, 1)), lambda x, lib: x.softmax(dim=0),
+    lambda x, lib: x.log_softmax(dim=-1), lambda x, lib: x.argmax(dim=1, keepdim=True),
+    lambda x, lib: x.var(dim=1, keepdim=True, correction=0), lambda x, lib: x.cumsum(dim=1),
+    lambda x, lib: x.sort(dim=0).values, lambda x, lib: x.topk(2, dim=1).indices,
+    lambda x, lib: x.unsqueeze(dim=0).squeeze(dim=0), lambda x, lib: lib.cat([x, x], dim=1),
+    lambda x, lib: lib.stack([x, x], dim=2), lambda x, lib: x.roll(1, dims=0), lambda x, lib: lib.sum(x, dim=0),
+    lambda x, lib: x.logsumexp(dim=1, keepdim=True), lambda x, lib: x.prod(dim=1),
+    lambda x, lib: (x.amax(dim=1) if lib is torch else x.max(dim=1)),
+])
+def test_pytorch_keyword_names_dim_and_keepdim(fn):
+    data = np.array([[1.0, -2.0, 3.5], [0.5, 4.0, -1.0]], dtype=np.float32)
+    _same(fn(tg.tensor(data), tg), fn(torch.tensor(data), torch), rtol=1e-6)

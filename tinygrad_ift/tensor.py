@@ -6,6 +6,7 @@ the recorded graph to the engine in autograd.py.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -753,8 +754,9 @@ class Tensor:
         axes = tuple(_dim(a, self.ndim, "flip") for a in _shape_arg(axes))
         return ops.Flip.apply(self, axes=axes) if self.ndim else self.clone()
 
-    def roll(self, shifts: "int | Sequence[int]", axes: "int | Sequence[int] | None" = None) -> "Tensor":
-        """Shift cyclically along `axes` (along the flattened tensor when None)."""
+    def roll(self, shifts: "int | Sequence[int]", dims: "int | Sequence[int] | None" = None) -> "Tensor":
+        """Shift cyclically along `dims` (along the flattened tensor when None)."""
+        axes = dims
         if axes is None:
             return ops.Roll.apply(self.reshape(-1), shifts=(int(shifts),), axes=(0,)).reshape(self.shape)
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
@@ -831,6 +833,26 @@ class Tensor:
         return windows.permute(*range(axis + 1), *range(axis + 2, windows.ndim), axis + 1)
 
 
+def _with_torch_names(method: Callable) -> Callable:
+    """Let a method that takes NumPy's `axis`/`keepdims` also take PyTorch's `dim`/`keepdim`, so that ported
+    calls such as x.sum(dim=1, keepdim=True) work unchanged."""
+    @functools.wraps(method)
+    def method_with_torch_names(self, *args, **kwargs):
+        if "dim" in kwargs:
+            kwargs["axis"] = kwargs.pop("dim")
+        if "keepdim" in kwargs:
+            kwargs["keepdims"] = kwargs.pop("keepdim")
+        return method(self, *args, **kwargs)
+    return method_with_torch_names
+
+
+for _name in ("sum", "mean", "max", "min", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
+              "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
+              "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter", "scatter_add",
+              "squeeze", "unsqueeze", "split", "chunk", "unflatten", "repeat_interleave", "unfold"):
+    setattr(Tensor, _name, _with_torch_names(getattr(Tensor, _name)))
+
+
 # ----- argument normalisation ---------------------------------------------------------------------
 def _dim(dim: int, ndim: int, name: str) -> int:
     """`dim` as a non-negative index among `ndim` dims; PyTorch's IndexError when out of range (a 0-d tensor
@@ -875,7 +897,8 @@ def _raw_index(x: Tensor, index):
             part = np.asarray(part)
         raw.append(part)
     if x._device.is_cuda and any(isinstance(p, np.ndarray) for p in raw):
-        np.broadcast_to(np.False_, x.shape)[tuple(raw)]  # NumPy's IndexError for a bad index, on no memory
+        shapes_only = [np.zeros(p.shape, p.dtype) if backend.device_of(p).is_cuda else p for p in raw]
+        np.broadcast_to(np.False_, x.shape)[tuple(shapes_only)]  # NumPy's IndexError for a bad one, on no memory
         raw = [backend.to_device(p, x._device) if isinstance(p, np.ndarray) else p for p in raw]
     return tuple(raw) if isinstance(index, tuple) else raw[0]
 
@@ -943,8 +966,9 @@ def _integers_before_arrays(index) -> tuple | None:
 
 
 # ----- functions of several tensors ---------------------------------------------------------------
-def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def cat(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (`dim` is PyTorch's name for it)."""
+    axis = axis if dim is None else dim
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     if tensors[0].ndim == 0:
@@ -952,8 +976,9 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return ops.Concat.apply(*tensors, axis=_dim(axis, tensors[0].ndim, "cat"))
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along a new axis."""
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along a new axis (`dim` is PyTorch's name for it)."""
+    axis = axis if dim is None else dim
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     shapes = {t.shape for t in tensors}

@@ -1,0 +1,27 @@
+"""benchmarks/gpu_check.sh, the one command for a lent GPU, works: its parts run small on the CPU (--quick)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_check_runs_every_part_and_writes_log_and_json(tmp_path):
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    env.pop("TINYGRAD_IFT_CUPY_STANDIN", None)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                        if p and "cupy_standin" not in p)
+    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), str(tmp_path), "--device", "cpu",
+                           "--quick"], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert summary["environment"]["device"] == "cpu" and summary["environment"]["numpy"] and summary["date"]
+    parts = summary["parts"]
+    assert list(parts) == ["tests", "bench_ops", "bench_conv", "bench_batchnorm", "model_steps", "training_run"]
+    assert {name: part["status"] for name, part in parts.items()} == dict.fromkeys(parts, "passed")
+    assert parts["model_steps"]["results"]["tf32_default"]["mlp"]["ratio"] > 0
+    assert len(parts["training_run"]["train_losses"]) == 1 and 0 <= parts["training_run"]["test_acc"] <= 1
+    log = (tmp_path / "gpu_check.log").read_text()
+    assert "=== training_run: passed" in log and "gpu_check: wrote" in log
