@@ -40,36 +40,36 @@ def test_random_split_is_disjoint_and_seeded():
         data.random_split(ds, [90, 9])
 
 
-def test_loader_batches_len_drop_last_and_tensors():
+def test_loader_batches_len_drop_last_and_tensors(device):
     ds = data.ArrayDataset(np.arange(10, dtype=np.float32)[:, None], np.arange(10))
-    loader = data.DataLoader(ds, batch_size=4)
+    loader = data.DataLoader(ds, batch_size=4, device=device)
     batches = list(loader)
     assert len(loader) == len(batches) == 3 and batches[-1][0].shape == (2, 1)
     assert isinstance(batches[0][0], tg.Tensor) and batches[0][1].dtype == np.int64
-    assert len(data.DataLoader(ds, batch_size=4, drop_last=True)) == 2
+    assert len(data.DataLoader(ds, batch_size=4, drop_last=True, device=device)) == 2
     np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in batches]), np.arange(10))
 
 
-def test_shuffle_is_seeded_changes_per_epoch_and_prefetch_changes_nothing():
+def test_shuffle_is_seeded_changes_per_epoch_and_prefetch_changes_nothing(device):
     ds = data.ArrayDataset(np.arange(50)[:, None], np.arange(50))
 
     def epochs(loader):
         return [np.concatenate([y.numpy() for _, y in loader]) for _ in range(2)]
-    first = epochs(data.DataLoader(ds, batch_size=8, shuffle=True, seed=1))
+    first = epochs(data.DataLoader(ds, batch_size=8, shuffle=True, seed=1, device=device))
     assert sorted(first[0]) == list(range(50)) and not np.array_equal(first[0], first[1])
-    for other in (data.DataLoader(ds, batch_size=8, shuffle=True, seed=1, prefetch=False),
-                  data.DataLoader(ds, batch_size=8, shuffle=True, seed=1)):
+    for other in (data.DataLoader(ds, batch_size=8, shuffle=True, seed=1, prefetch=False, device=device),
+                  data.DataLoader(ds, batch_size=8, shuffle=True, seed=1, device=device)):
         for a, b in zip(first, epochs(other)):
             np.testing.assert_array_equal(a, b)
     tg.manual_seed(5)
-    a = epochs(data.DataLoader(ds, batch_size=8, shuffle=True))
+    a = epochs(data.DataLoader(ds, batch_size=8, shuffle=True, device=device))
     tg.manual_seed(5)
-    np.testing.assert_array_equal(a[0], epochs(data.DataLoader(ds, batch_size=8, shuffle=True))[0])
+    np.testing.assert_array_equal(a[0], epochs(data.DataLoader(ds, batch_size=8, shuffle=True, device=device))[0])
 
 
-def test_loader_applies_transform_and_reports_worker_errors():
+def test_loader_applies_transform_and_reports_worker_errors(device):
     ds = data.ArrayDataset(images(6), np.zeros(6, dtype=np.int64))
-    x, _ = next(iter(data.DataLoader(ds, batch_size=6, transform=data.ToFloatCHW())))
+    x, _ = next(iter(data.DataLoader(ds, batch_size=6, transform=data.ToFloatCHW(), device=device)))
     assert x.shape == (6, 3, 32, 32) and x.dtype == np.float32 and float(x.numpy().max()) <= 1.0
 
     class Broken:
@@ -79,7 +79,7 @@ def test_loader_applies_transform_and_reports_worker_errors():
         def __getitem__(self, index):
             raise OSError("disk gone")
     with pytest.raises(OSError, match="disk gone"):
-        list(data.DataLoader(Broken(), batch_size=2))
+        list(data.DataLoader(Broken(), batch_size=2, device=device))
 
 
 @settings(max_examples=15, deadline=None)
@@ -94,15 +94,15 @@ def test_an_epoch_visits_every_item_once(n, batch_size, drop_last, shuffle):
     assert len(set(seen.tolist())) == len(seen) == (n // batch_size * batch_size if drop_last else n)
 
 
-def test_loader_casts_inputs_to_float32_and_labels_to_int64():
+def test_loader_casts_inputs_to_float32_and_labels_to_int64(device):
     ds = data.ArrayDataset(np.ones((5, 3), np.float64), np.arange(5, dtype=np.int32))
-    x, y = next(iter(data.DataLoader(ds, batch_size=5)))
+    x, y = next(iter(data.DataLoader(ds, batch_size=5, device=device)))
     assert x.dtype == np.float32 and y.dtype == np.int64
     targets = data.ArrayDataset(np.ones((5, 3), np.float32), np.ones((5, 1), np.float32))
-    assert next(iter(data.DataLoader(targets, batch_size=5)))[1].dtype == np.float32
+    assert next(iter(data.DataLoader(targets, batch_size=5, device=device)))[1].dtype == np.float32
 
 
-def test_datasets_without_batch_indexing_are_gathered_item_by_item():
+def test_datasets_without_batch_indexing_are_gathered_item_by_item(device):
     class Squares:
         def __len__(self):
             return 7

@@ -63,10 +63,10 @@ SETTINGS = {
 }
 
 
-def both(name, dtype=np.float64, groups=False):
-    """(our optimiser, our params), (torch's optimiser, torch's params) for a setting."""
+def both(name, dtype=np.float64, groups=False, device="cpu"):
+    """(our optimiser, our params on `device`), (torch's optimiser, torch's params) for a setting."""
     cls, kwargs = SETTINGS[name]
-    ours, theirs = make_params(tg, dtype), make_params(torch, dtype)
+    ours, theirs = make_params(tg, dtype, device), make_params(torch, dtype)
     return ((getattr(optim, cls)(grouped(ours, groups), **kwargs), ours),
             (getattr(torch.optim, cls)(grouped(theirs, groups), **kwargs), theirs))
 
@@ -78,16 +78,16 @@ def assert_close(ours, theirs, rtol=1e-10, atol=1e-12):
 
 @pytest.mark.parametrize("groups", [False, True], ids=["one_group", "two_groups"])
 @pytest.mark.parametrize("name", list(SETTINGS))
-def test_trajectory_matches_torch_float64(name, groups):
-    (opt, params), (topt, tparams) = both(name, groups=groups)
+def test_trajectory_matches_torch_float64(name, groups, device):
+    (opt, params), (topt, tparams) = both(name, groups=groups, device=device)
     train(opt, params, tg, 20)
     train(topt, tparams, torch, 20)
     assert_close(params, tparams)
 
 
 @pytest.mark.parametrize("name", ["sgd_nesterov_weight_decay", "adam_amsgrad", "adamw"])
-def test_trajectory_matches_torch_float32(name):
-    (opt, params), (topt, tparams) = both(name, dtype=np.float32)
+def test_trajectory_matches_torch_float32(name, device):
+    (opt, params), (topt, tparams) = both(name, dtype=np.float32, device=device)
     train(opt, params, tg, 20)
     train(topt, tparams, torch, 20)
     assert all(p.dtype == np.float32 for p in params)

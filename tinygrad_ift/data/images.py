@@ -69,12 +69,14 @@ def _cached(cache: Path, decode: Callable[[], dict]) -> dict:
     if cache.exists():
         try:
             out = dict(load(cache))
+        except (ValueError, OSError) as err:  # damaged, or unreadable
+            problem = str(err)
+        else:
             if {"x", "y", "classes"} <= out.keys():
                 return out
-            raise ValueError(f"{cache} lacks some of the arrays x, y, classes")
-        except (ValueError, OSError) as err:
-            warnings.warn(f"the decode cache is unusable ({err}); decoding the images again to rebuild it",
-                          stacklevel=3)
+            problem = f"{cache} lacks some of the arrays x, y, classes"
+        warnings.warn(f"the decode cache is unusable ({problem}); decoding the images again to rebuild it",
+                      stacklevel=3)
     out = decode()
     try:
         save(out, cache)
