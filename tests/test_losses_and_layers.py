@@ -142,3 +142,30 @@ def test_upsample_module_and_layer_errors():
         F.conv_transpose2d(tg.zeros(1, 1, 2, 2), tg.zeros(1, 1, 2, 2), output_padding=1)
     with pytest.raises(ValueError, match="einsum: 'ii' repeats a letter"):
         tg.einsum("ii->i", tg.zeros(2, 2))
+
+
+@pytest.mark.parametrize("kwargs, hw", [
+    (dict(kernel_size=2), (5, 6)), (dict(kernel_size=3, stride=2, ceil_mode=True), (6, 7)),
+    (dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (5, 5)), (dict(kernel_size=(2, 3), stride=(2, 1),
+                                                                              padding=(1, 1), dilation=(1, 2)), (6, 7)),
+    (dict(kernel_size=2, stride=3, ceil_mode=True), (7, 8)),
+])
+def test_max_pool2d_ceil_mode_indices_and_unpool_match_torch(kwargs, hw):
+    x_np = RNG.permutation(2 * 3 * hw[0] * hw[1]).reshape(2, 3, *hw).astype(np.float64) / 10  # no ties
+    x, tx = tg.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    out, idx = F.max_pool2d(x, return_indices=True, **kwargs)
+    expected, tidx = TF.max_pool2d(tx, return_indices=True, **kwargs)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    assert tg.gradcheck(lambda t: F.max_pool2d(t, **kwargs), [tg.tensor(x_np, requires_grad=True)])
+    if "dilation" in kwargs:  # max_unpool2d has no dilation: its default output would not hold these indices
+        return
+    unpool_kwargs = {k: v for k, v in kwargs.items() if k in ("kernel_size", "stride", "padding")}
+    size = hw if kwargs.get("ceil_mode") else None
+    unpooled = F.max_unpool2d(out, idx, output_size=size, **unpool_kwargs)
+    expected_unpooled = TF.max_unpool2d(expected, tidx, output_size=size, **unpool_kwargs)
+    np.testing.assert_array_equal(unpooled.detach().numpy(), expected_unpooled.detach().numpy())
+    weights = RNG.standard_normal(unpooled.shape)
+    (unpooled * tg.tensor(weights)).sum().backward()
+    (expected_unpooled * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())

@@ -21,6 +21,13 @@ def _library_modules() -> list:
     return names
 
 
+def run_fresh(code: str) -> str:
+    """Run `code` in a fresh interpreter from the project root; its printed output, after checking it succeeded."""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_library_imports_with_torch_cupy_and_the_optional_libraries_blocked():
     """Import every library module in a fresh interpreter where importing torch, CuPy, or an optional library
     (matplotlib, Pillow, SciPy) would fail: they are imported only where they are used."""
@@ -29,9 +36,7 @@ def test_library_imports_with_torch_cupy_and_the_optional_libraries_blocked():
             "    sys.modules[name] = None\n"
             f"import importlib\nfor name in {_library_modules()!r}:\n    importlib.import_module(name)\n"
             "import tinygrad_ift\nassert not tinygrad_ift.cuda_available()\nprint('ok')\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("ok")
+    assert run_fresh(code).endswith("ok")
 
 
 def test_progress_bars_are_part_of_the_base_install():
@@ -47,9 +52,7 @@ def test_library_does_not_import_the_models_package():
     names = [name for name in _library_modules() if name.startswith("tinygrad_ift")]
     code = (f"import importlib, sys\nfor name in {names!r}:\n    importlib.import_module(name)\n"
             "print('models' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert run_fresh(code) == "False"
 
 
 def test_entry_point_registers_the_course_models():
@@ -59,9 +62,7 @@ def test_entry_point_registers_the_course_models():
     _, package = config["options.entry_points"]["tinygrad_ift.models"].strip().split("=")
     code = (f"import importlib\nfrom tinygrad_ift import registry\nimportlib.import_module({package.strip()!r})\n"
             "print(sorted(registry._registry))\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['mlp', 'mlpmixer', 'resnet18']"
+    assert run_fresh(code) == "['mlp', 'mlpmixer', 'resnet18']"
 
 
 def test_function_classes_do_not_share_names_with_modules():

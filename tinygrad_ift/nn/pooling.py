@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd import Function
 from .. import backend
 from ..backend import constant, get_array_module, scatter_add
-from ..tensor import Tensor
+from ..tensor import Tensor, pad_tensor
 from .conv import check_image_input
 from .im2col import offset_slices, output_size, pad_image, pair
 from .module import Module
@@ -56,8 +56,7 @@ class MaxPool(Function):
         xp = get_array_module(x)
         self.geometry = kernel, stride, padding, dilation
         self.input_shape = x.shape
-        lowest = -np.inf if x.dtype.kind == "f" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
-        slabs = _slabs(pad_image(x, padding, value=lowest), kernel, stride, dilation,
+        slabs = _slabs(pad_image(x, padding, value=_lowest(x.dtype)), kernel, stride, dilation,
                        _out_hw(x.shape, kernel, stride, padding, dilation))
         out = next(slabs).copy()
         self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset
@@ -115,13 +114,75 @@ def _check_pool(name: str, x: Tensor, kernel, stride, padding, dilation=(1, 1)) 
                          f"{(x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])} (input {x.shape})")
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
     """Maximum over kernel windows, as torch.nn.functional.max_pool2d (stride defaults to kernel_size; the
-    padding counts as -inf)."""
+    padding counts as -inf). ceil_mode adds a last, partial window where one starts inside the input;
+    return_indices also gives each maximum's position in its (H*W) image, for max_unpool2d."""
     kernel, padding, dilation = pair(kernel_size), pair(padding), pair(dilation)
     stride = kernel if stride is None else pair(stride)
     _check_pool("max_pool2d", input, kernel, stride, padding, dilation)
-    return MaxPool.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    x = input
+    if ceil_mode:  # pad the bottom/right so that the partial windows become whole ones (of the lowest value)
+        extra = [_ceil_mode_extra(*axis) for axis in zip(input.shape[2:], kernel, stride, padding, dilation)]
+        if max(extra) > 0:
+            x = pad_tensor(input, (0, extra[1], 0, extra[0]), value=_lowest(input.dtype))
+    out = MaxPool.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    if not return_indices:
+        return out
+    return out, _max_positions(x, input.shape[2:], kernel, stride, padding, dilation)
+
+
+def _lowest(dtype) -> float:
+    """The value padding must have to never win a maximum."""
+    return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
+
+
+def _ceil_mode_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Pixels to add after the input so that ceil_mode's last window fits (PyTorch: it must start inside the
+    input or its left padding)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    count = -(-span // stride) + 1
+    if (count - 1) * stride >= size + padding:
+        count -= 1
+    return max((count - 1) * stride - span, 0)
+
+
+def _max_positions(x: Tensor, hw: tuple, kernel, stride, padding, dilation) -> Tensor:
+    """For each window of x (padded as max_pool2d pads it), the flat position in the original (H, W) image of
+    its first maximum, int64 (N, C, OH, OW); the padding's positions never win."""
+    xp = get_array_module(x.data)
+    n, c, h, w = x.shape
+    out_hw = _out_hw(x.shape, kernel, stride, padding, dilation)
+    values = pad_image(x.data, padding, value=_lowest(x.dtype))
+    positions = xp.full((h, w), -1, dtype=np.int64)
+    positions[:hw[0], :hw[1]] = xp.arange(hw[0] * hw[1]).reshape(hw)
+    positions = pad_image(positions[None, None], padding, value=-1)
+    best = xp.stack(list(_slabs(values, kernel, stride, dilation, out_hw))).argmax(axis=0)  # first maximum
+    candidates = xp.stack([p[0, 0] for p in _slabs(positions, kernel, stride, dilation, out_hw)])
+    picked = xp.take_along_axis(candidates[None, None].repeat(n, 0).repeat(c, 1), best[:, :, None], axis=2)
+    return Tensor(picked[:, :, 0], device=x.device)
+
+
+def max_unpool2d(input: Tensor, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Place each value at the position max_pool2d's `indices` gave it, zeros elsewhere (the inverse of the
+    pooling's selection); the output is (H - 1) stride - 2 padding + kernel by default."""
+    kernel, padding = pair(kernel_size), pair(padding)
+    stride = kernel if stride is None else pair(stride)
+    if input.ndim != 4:
+        raise ValueError(f"max_unpool2d: expected input (N, C, H, W), got shape {input.shape}")
+    index = indices.data if isinstance(indices, Tensor) else indices
+    if tuple(index.shape) != input.shape:
+        raise ValueError(f"max_unpool2d: indices of shape {tuple(index.shape)} must match the input {input.shape}")
+    if output_size is None:
+        out_hw = tuple((size - 1) * s - 2 * p + k for size, s, p, k in zip(input.shape[2:], stride, padding, kernel))
+    else:
+        out_hw = tuple(output_size)[-2:]
+    n, c = input.shape[:2]
+    flat = input.reshape(n, c, -1)
+    canvas = Tensor(get_array_module(input.data).zeros((n, c, out_hw[0] * out_hw[1]), dtype=input.dtype),
+                    device=input.device)
+    return canvas.scatter(2, index.reshape(n, c, -1), flat).reshape(n, c, *out_hw)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:
@@ -213,13 +274,16 @@ def adaptive_max_pool2d(input: Tensor, output_size) -> Tensor:
 class MaxPool2d(Module):
     """max_pool2d as a layer; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         super().__init__()
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, x: Tensor) -> Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+    def forward(self, x: Tensor):
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
