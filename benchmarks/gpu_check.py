@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> dict:
     parts["model_steps"]["seconds"] = round(time.perf_counter() - start, 1)
     data_dir = synthetic_cifar(out / "synthetic_cifar", 80 if quick else 4096, 16 if quick else 1000)
     run_dir = out / "resnet18_run"
-    command = [python, "-m", "tinygrad_ift", "train", "--model", "resnet18", "--device", device,
+    main_py = Path(__file__).resolve().parents[1] / "main.py"  # registers the models without a pip install
+    command = [python, str(main_py), "--model", "resnet18", "--device", device,
                "--data_dir", str(data_dir), "--logdir", str(run_dir), "--epochs", "1" if quick else "3",
                "--batch_size", "8" if quick else "128", "--print_every", "10"]
     if quick:

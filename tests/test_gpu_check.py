@@ -25,3 +25,12 @@ def test_gpu_check_runs_every_part_and_writes_log_and_json(tmp_path):
     assert len(parts["training_run"]["train_losses"]) == 1 and 0 <= parts["training_run"]["test_acc"] <= 1
     log = (tmp_path / "gpu_check.log").read_text()
     assert "=== training_run: passed" in log and "gpu_check: wrote" in log
+
+
+def test_main_py_finds_the_course_models_without_a_pip_install():
+    """On a GPU machine the project runs with PYTHONPATH=. and no install, so no entry point names `models`."""
+    code = ("import importlib.metadata, runpy, sys; importlib.metadata.entry_points = lambda **kw: []; "
+            "sys.argv = ['main.py', '--help']; runpy.run_path('main.py', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "resnet18" in done.stdout and "mlpmixer" in done.stdout

@@ -62,3 +62,15 @@ def test_hook_errors():
     x.register_hook(lambda g: g.sum())
     with pytest.raises(ValueError, match=r"register_hook.*shape \(\).*\(2,\)"):
         (x * 2).sum().backward()
+
+
+def test_hook_on_an_intermediate_runs_after_the_code_drops_the_tensor_as_torch():
+    """`h = layer(h); h.register_hook(...); h = next_layer(h)`: the rebound tensor's hook still runs."""
+    seen = {}
+    for lib in (tg, torch):
+        x = lib.tensor(np.array([0.5, -1.5, 2.0]), requires_grad=True)
+        h = x * 2
+        h.register_hook(lambda g, lib=lib: seen.__setitem__(lib.__name__, np.array(g.detach().numpy())))
+        h = (h * h).sum()
+        h.backward()
+    np.testing.assert_allclose(seen["tinygrad_ift"], seen["torch"], rtol=1e-12)

@@ -51,7 +51,7 @@ def model_names() -> tuple[str, ...]:
 def model_entry(name: str) -> ModelEntry:
     entries = _entries()
     if name not in entries:
-        hint = "" if entries else " (no model package is registered: install the project with `pip install -e .`)"
+        hint = "" if entries else " (no model package is registered: install the project with `pip install -e .`, or run `python main.py` from the checkout)"
         raise ValueError(f"unknown model {name!r}; available models are {sorted(entries)}{hint}")
     return entries[name]
 

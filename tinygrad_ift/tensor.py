@@ -158,6 +158,8 @@ class Tensor:
             raise TypeError(f"register_hook: expected a callable taking the gradient, got {type(hook).__name__}")
         if self._hooks is None:
             self._hooks = {}
+        if self._ctx is not None:  # the node holds its output only weakly: keep a hooked one alive, as PyTorch
+            self._ctx.__dict__["hooked_output"] = self  # does, so `x = layer(x)` after the hook still runs it
         return RemovableHandle(self._hooks, hook)
 
     def _run_hooks(self, grad: Any) -> Any:
