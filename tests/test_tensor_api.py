@@ -91,3 +91,12 @@ def test_gather_and_scatter_errors_name_the_op_and_shapes():
         x.topk(4)
     with pytest.raises(ValueError, match="repeat: 1 repeat counts for a tensor of 2 dims"):
         x.repeat(2)
+
+
+def test_flip_takes_dims_as_a_keyword_as_torch():
+    x_np = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for dims in [(0,), (0, 2), [1, -1]]:
+        np.testing.assert_array_equal(tg.tensor(x_np).flip(dims=dims).numpy(),
+                                      torch.tensor(x_np).flip(dims=dims).numpy())
+    with pytest.raises(TypeError, match="flip"):
+        tg.tensor(x_np).flip(0, dims=(1,))

@@ -752,8 +752,11 @@ class Tensor:
         axis = _dim(axis, self.ndim, "unflatten")
         return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
 
-    def flip(self, *axes) -> "Tensor":
-        axes = tuple(_dim(a, self.ndim, "flip") for a in _shape_arg(axes))
+    def flip(self, *axes, dims: "Sequence[int] | None" = None) -> "Tensor":
+        """Reverse the order of the elements along the given dims (`x.flip(0, 1)` or `x.flip(dims=(0, 1))`)."""
+        if dims is not None and axes:
+            raise TypeError("flip: give the dims either positionally or as dims=, not both")
+        axes = tuple(_dim(a, self.ndim, "flip") for a in _shape_arg(axes if dims is None else (dims,)))
         return ops.Flip.apply(self, axes=axes) if self.ndim else self.clone()
 
     def roll(self, shifts: "int | Sequence[int]", dims: "int | Sequence[int] | None" = None) -> "Tensor":
