@@ -107,21 +107,29 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return Conv2dFunction.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
+def init_conv_parameters(layer: Module, name: str, in_channels: int, out_channels: int, groups: int,
+                         weight_shape: tuple, bias: bool) -> None:
+    """A convolution layer's channel counts, `weight` of `weight_shape` and `bias`, with PyTorch's default
+    initialisation (shared by Conv2d, Conv1d and ConvTranspose2d)."""
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels {in_channels} and out_channels {out_channels} must be "
+                         f"divisible by groups={groups}")
+    layer.in_channels, layer.out_channels, layer.groups = in_channels, out_channels, groups
+    layer.weight = Parameter(np.empty(weight_shape, dtype=np.float32))
+    layer.register_parameter("bias", Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None)
+    init.default_layer_init_(layer.weight, layer.bias)
+
+
 class Conv2d(Module):
     """Convolution layer with PyTorch's arguments and default initialisation."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must be "
-                             f"divisible by groups={groups}")
-        self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = pair(kernel_size), pair(stride)
-        self.padding, self.dilation, self.groups = pair(padding), pair(dilation), groups
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=np.float32))
-        self.register_parameter("bias", Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None)
-        init.default_layer_init_(self.weight, self.bias)
+        self.padding, self.dilation = pair(padding), pair(dilation)
+        init_conv_parameters(self, "Conv2d", in_channels, out_channels, groups,
+                             (out_channels, in_channels // groups) + self.kernel_size, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         check_image_input("Conv2d", x, self.in_channels)

@@ -7,13 +7,10 @@ flipped and its in/out channels swapped.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..tensor import Tensor
-from . import init
-from .conv import conv2d
+from .conv import conv2d, init_conv_parameters
 from .im2col import pair
-from .module import Module, Parameter
+from .module import Module
 
 
 def _single(value, name: str) -> int:
@@ -76,15 +73,10 @@ class Conv1d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv1d: in_channels {in_channels} and out_channels {out_channels} must be "
-                             f"divisible by groups={groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = (_single(kernel_size, "Conv1d"),), (_single(stride, "Conv1d"),)
         self.padding, self.dilation = (_single(padding, "Conv1d"),), (_single(dilation, "Conv1d"),)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=np.float32))
-        self.register_parameter("bias", Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None)
-        init.default_layer_init_(self.weight, self.bias)
+        init_conv_parameters(self, "Conv1d", in_channels, out_channels, groups,
+                             (out_channels, in_channels // groups) + self.kernel_size, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -100,15 +92,10 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: in_channels {in_channels} and out_channels {out_channels} must be "
-                             f"divisible by groups={groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
         self.output_padding, self.dilation = pair(output_padding), pair(dilation)
-        self.weight = Parameter(np.empty((in_channels, out_channels // groups) + self.kernel_size, dtype=np.float32))
-        self.register_parameter("bias", Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None)
-        init.default_layer_init_(self.weight, self.bias)
+        init_conv_parameters(self, "ConvTranspose2d", in_channels, out_channels, groups,
+                             (in_channels, out_channels // groups) + self.kernel_size, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
