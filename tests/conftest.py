@@ -43,14 +43,6 @@ def device(request):
     return request.param
 
 
-@pytest.fixture(autouse=True)
-def _no_cuda_kernels_on_the_standin():
-    """The stand-in runs no CUDA kernels: keep the cuda fast paths off even after a test switched them back on."""
-    if standin_active():
-        from tinygrad_ift import fast
-        fast.use_reference_ops(True, "cuda")
-
-
 @pytest.fixture
 def standin():
     """The stand-in's sync/copy counters, reset (tests of sync and copy budgets; skipped on a real GPU)."""

@@ -1,6 +1,6 @@
 """Every fast path (tinygrad_ift/fast/) gives its reference op's results, and one switch turns them off.
 
-Each case runs the same computation twice, with the fast paths on and with `use_reference_ops(True)`, and
+Each case runs the same computation twice, with the fast paths on and within `reference_ops()`, and
 compares outputs, gradients and optimiser states: on the CPU on inputs large enough to be cut into several
 cache-sized slices (one- or three-threaded); on a real GPU for the CUDA kernels (skipped elsewhere).
 """
@@ -26,11 +26,8 @@ from tinygrad_ift.nn.pooling import MaxPool
 def run_both(compute):
     """compute() with the fast paths, then with the references only: two lists of arrays."""
     fast_result = [np.array(a) for a in compute()]
-    tg.use_reference_ops(True)
-    try:
+    with tg.reference_ops():
         reference_result = [np.array(a) for a in compute()]
-    finally:
-        tg.use_reference_ops(False)
     return fast_result, reference_result
 
 
@@ -170,14 +167,18 @@ def test_cuda_fast_path_equals_its_reference(case):
 def test_the_fast_paths_run_and_the_switch_turns_them_off():
     x = tg.Tensor(randn(4, 3), requires_grad=True)
     assert type(x.relu()._ctx) is fast_cpu.ReLUCPU
-    tg.use_reference_ops(True)
-    try:
+    with tg.reference_ops():
         assert fast.using_reference_ops()
         assert type(x.relu()._ctx) is ops.ReLUFunction
         assert fast.implementation(optim.SGD, tg.Device("cpu")) is optim.SGD
-    finally:
-        tg.use_reference_ops(False)
     assert fast.implementation(optim.SGD, tg.Device("cpu")) is fast_cpu.SGDCPU
+    tg.use_reference_ops(True, "cpu")
+    try:
+        with tg.reference_ops("cuda"):  # the block ends with the choice before it: cpu still forced
+            assert fast.using_reference_ops("cpu") and fast.using_reference_ops("cuda")
+        assert fast.using_reference_ops("cpu")
+    finally:
+        tg.use_reference_ops(False, "cpu")
 
 
 def test_environment_switch_forces_the_reference_ops():

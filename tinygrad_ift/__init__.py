@@ -3,7 +3,7 @@ import numpy as np
 
 from . import backend, ops
 from .backend import Device, cuda_available
-from .fast import use_reference_ops
+from .fast import reference_ops, use_reference_ops
 from .fast.slices import get_num_threads, set_num_threads
 from .creation import (arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, rand, rand_like,
                        randint, randn, randn_like, tensor, zeros, zeros_like)
@@ -41,8 +41,7 @@ __all__ = [
     "arange", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "no_grad", "is_grad_enabled", "set_grad_enabled", "gradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state", "cat", "stack", "split", "where", "maximum", "minimum",
-    "pad", "save", "load", "draw_graph", "empty", "empty_like", "linspace", "meshgrid", "einsum", "ValuesIndices", "float16", "uint8", "int8",
-    "int16", *_FUNCTION_FORMS, "set_num_threads", "get_num_threads", "use_reference_ops", "nn", "optim", "float32",
-    "float64", "int64",
-    "int32", "bool_", "__version__",
+    "pad", "save", "load", "draw_graph", "empty", "empty_like", "linspace", "meshgrid", "einsum", "ValuesIndices",
+    *_FUNCTION_FORMS, "set_num_threads", "get_num_threads", "use_reference_ops", "reference_ops", "nn", "optim",
+    "float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool_", "__version__",
 ]

@@ -17,7 +17,8 @@ instead of 1: on that device type only, e.g. `cuda` on the CuPy stand-in of the 
 from __future__ import annotations
 
 import os
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 DEVICE_TYPES = ("cpu", "cuda")
 ENV_SWITCH = "TINYGRAD_IFT_REFERENCE_OPS"
@@ -49,6 +50,18 @@ def use_reference_ops(enabled: bool = True, device_type: str | None = None) -> N
     "cuda"; None: every device), or (enabled=False) go back to the fast paths there."""
     for kind in DEVICE_TYPES if device_type is None else (_check_device_type("use_reference_ops", device_type),):
         _active[kind] = _no_fast_paths if enabled else _registered[kind]
+
+
+@contextmanager
+def reference_ops(device_type: str | None = None) -> Iterator[None]:
+    """Within the block, run the reference ops (on `device_type`, or every device); afterwards the choice that
+    was in force before comes back, an environment switch's included."""
+    saved = dict(_active)
+    use_reference_ops(True, device_type)
+    try:
+        yield
+    finally:
+        _active.update(saved)
 
 
 def using_reference_ops(device_type: str = "cpu") -> bool:
