@@ -425,9 +425,13 @@ CASES = [
     reduction("logsumexp", lambda x, ax, k: x.logsumexp(ax, k), torch_reduce(torch.logsumexp)),
     reduction("sum", lambda x, ax, k: x.sum(ax, k), torch_reduce(torch.sum), min_dims=0),
     reduction("mean", lambda x, ax, k: x.mean(ax, k), torch_reduce(torch.mean), min_dims=0),
-    reduction("max", lambda x, ax, k: x.max(ax, k), torch_max, domain="distinct"),
-    reduction("min", lambda x, ax, k: x.min(ax, k),
+    reduction("amax", lambda x, ax, k: x.amax(ax, k), torch_max, domain="distinct"),
+    reduction("amin", lambda x, ax, k: x.amin(ax, k),
               lambda x, ax, k: torch.amin(x, dim=torch_dims(ax, x.ndim), keepdim=k), domain="distinct"),
+    unary("max_all", lambda a: a.max() * a.min(), lambda a: a.max() * a.min(), domain="distinct"),
+    along_axis("max_dim", lambda a, ax: a.max(ax).values, lambda a, ax: a.max(ax).values, "distinct"),
+    along_axis("min_dim_keepdim", lambda a, ax: tg.min(a, ax, keepdim=True)[0],
+               lambda a, ax: torch.min(a, ax, keepdim=True)[0], "distinct"),
     reduction("var", lambda x, ax, k: x.var(ax, k, correction=0), torch_reduce(
         lambda x, dim, keepdim: torch.var(x, dim=dim, keepdim=keepdim, correction=0))),
     reduction("std", lambda x, ax, k: x.std(ax, k, correction=0) + 0.0, torch_reduce(

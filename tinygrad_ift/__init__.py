@@ -26,6 +26,7 @@ _FUNCTION_FORMS = (
     "abs", "exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "erf",
     "exp2", "log2", "log10", "rsqrt", "floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfinite",
     "remainder", "fmod", "copysign", "logaddexp", "lerp", "clamp", "clip", "matmul", "prod", "sum", "mean", "std",
+    "max", "min", "amax", "amin",
     "var", "std_mean", "var_mean", "any", "all", "norm", "logsumexp", "softmax", "argmax", "argmin", "cumsum",
     "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk", "flip", "roll", "tril", "triu", "diag",
     "diagonal", "gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill", "masked_select",

@@ -23,7 +23,8 @@ def _normalise_dtype(dtype: Any):
 
 
 class ValuesIndices(NamedTuple):
-    """What sort, topk, cummax and cummin return, as torch's named tuples: `.values` and `.indices`."""
+    """What max and min along a dim, sort, topk, cummax and cummin return, as torch's named tuples
+    (torch.return_types.max, ...): `.values` and `.indices`, or unpacked as a pair."""
 
     values: "Tensor"
     indices: "Tensor"
@@ -476,11 +477,43 @@ class Tensor:
         """The mean; of an integer tensor, in the default float dtype."""
         return ops.Mean.apply(self._floating(), axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+    def max(self, axis=None, keepdims: bool = False) -> "Tensor | ValuesIndices":
+        """As torch.max: the largest element (0-d); along a dim, (values, indices) with each value's gradient
+        going to the index given (the first maximum); of two tensors, the elementwise maximum."""
+        return self._extremum(axis, keepdims, largest=True)
 
-    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
+    def min(self, axis=None, keepdims: bool = False) -> "Tensor | ValuesIndices":
+        """As torch.min: the smallest element, (values, indices) along a dim, or the elementwise minimum."""
+        return self._extremum(axis, keepdims, largest=False)
+
+    def _extremum(self, axis, keepdims: bool, largest: bool) -> "Tensor | ValuesIndices":
+        name = "max" if largest else "min"
+        if isinstance(axis, Tensor):  # torch.max(a, b)
+            return self.maximum(axis) if largest else self.minimum(axis)
+        if axis is None:
+            if keepdims:
+                raise TypeError(f"{name}: keepdim needs a dim; for every dim at once use amax/amin(keepdim=True)")
+            return (ops.Max if largest else ops.Min).apply(self, axis=None, keepdims=False)
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"{name}: dim must be an int, got {axis!r}; amax/amin reduce several dims at once")
+        axis = _dim(axis, self.ndim, name)
+        x = self.reshape(1) if self.ndim == 0 else self
+        if x.shape[axis] == 0:
+            raise IndexError(f"{name}: dim {axis} of shape {self.shape} is empty; there is no {name}imum")
+        xp = backend.get_array_module(self.data)
+        index = xp.expand_dims((xp.argmax if largest else xp.argmin)(x.data, axis=axis), axis).astype(np.int64)
+        values = x[_along(x, axis, index)]
+        if not keepdims or self.ndim == 0:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return ValuesIndices(values, self._untracked(index))
+
+    def amax(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """The maximum over one dim, several, or all (None or ()); tied maxima share the gradient, as torch.amax."""
+        return ops.Max.apply(self, axis=_axes(None if axis == () else axis, self.ndim, "amax"), keepdims=keepdims)
+
+    def amin(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """The minimum over one dim, several, or all; tied minima share the gradient, as torch.amin."""
+        return ops.Min.apply(self, axis=_axes(None if axis == () else axis, self.ndim, "amin"), keepdims=keepdims)
 
     def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
         """Variance with Bessel's correction by default, as torch.var."""
@@ -536,7 +569,7 @@ class Tensor:
         if p in ("fro", 2):
             return (self * self).sum(axis, keepdims).sqrt()
         if p == float("inf"):
-            return self.abs().max(axis, keepdims)
+            return self.abs().amax(axis, keepdims)
         return (self.abs() ** p).sum(axis, keepdims) ** (1.0 / p)
 
     def _untracked(self, array) -> "Tensor":
@@ -851,7 +884,7 @@ def _with_torch_names(method: Callable) -> Callable:
     return method_with_torch_names
 
 
-for _name in ("sum", "mean", "max", "min", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
+for _name in ("sum", "mean", "max", "min", "amax", "amin", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
               "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
               "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter", "scatter_add",
               "squeeze", "unsqueeze", "split", "chunk", "unflatten", "repeat_interleave", "unfold"):
@@ -930,6 +963,12 @@ def _index_along(x: Tensor, axis: int, index: Any, name: str, bounded_by: "Tenso
     if index.size and (int(index.min()) < -x.shape[axis] or int(index.max()) >= x.shape[axis]):
         raise IndexError(f"{name}: index values must be in [0, {x.shape[axis]}) for dim {axis} of {x.shape}, "
                          f"got [{int(index.min())}, {int(index.max())}]")
+    return _along(x, axis, index)
+
+
+def _along(x: Tensor, axis: int, index) -> tuple:
+    """The index tuple that picks x[..., index[...], ...] along `axis` (an integer array with x's number of
+    dims), each other dim indexed by its own position (no checks: see _index_along)."""
     xp = backend.get_array_module(x.data)
     grids = [xp.arange(n).reshape([-1 if d == e else 1 for e in range(index.ndim)])
              for d, n in enumerate(index.shape)]
