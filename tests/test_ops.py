@@ -272,6 +272,22 @@ def scatter_case(accumulate):
     return Case("scatter_add" if accumulate else "scatter", draw)
 
 
+def scatter_reduce_case(d):
+    """Repeated targets; values distinct across both operands (no ties for amax/amin), some exact zeros for prod."""
+    s = shape(d, min_dims=1)
+    axis = d.draw(st.integers(-len(s), len(s) - 1))
+    index_shape = tuple(d.draw(st.integers(1, n + 1)) if i == axis % len(s) else d.draw(st.integers(1, n))
+                        for i, n in enumerate(s))
+    index = d.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, s[axis] - 1)))
+    both = values(d, (int(np.prod(s)) + index.size,), "distinct")
+    x, src = both[:np.prod(s)].reshape(s), both[np.prod(s):].reshape(index_shape)
+    reduce, include_self = d.draw(st.sampled_from(["sum", "prod", "mean", "amax", "amin"])), d.draw(st.booleans())
+    if reduce == "prod":
+        src.reshape(-1)[d.draw(st.integers(0, src.size - 1))] = 0.0  # a zero member: the product rule without division
+    return ([x, src], lambda a, b: a.scatter_reduce(axis, index, b, reduce, include_self=include_self),
+            lambda a, b: a.scatter_reduce(axis, torch.as_tensor(index), b, reduce, include_self=include_self))
+
+
 def shaped(name, ours, theirs, min_dims=1, domain="real", max_dims=3):
     """An op whose only argument is a tensor of at least min_dims dims; ours/theirs get (tensor, shape)."""
     def draw(d):
@@ -521,6 +537,7 @@ CASES = [
     Case("gather", gather_case),
     scatter_case(accumulate=False),
     scatter_case(accumulate=True),
+    Case("scatter_reduce", scatter_reduce_case),
     along_axis("index_select", lambda a, ax: a.index_select(ax, np.array([0, 0, a.shape[ax] - 1])),
                lambda a, ax: a.index_select(ax, torch.tensor([0, 0, a.shape[ax] - 1]))),
     Case("masked_fill_select", masked_case),

@@ -649,7 +649,23 @@ class Tensor:
         """A copy with src[i][j] added to self[i][index[i][j]] for axis 1, repeated indices summed."""
         return self._scatter(axis, index, src, accumulate=True, name="scatter_add")
 
+    def scatter_reduce(self, axis: int, index: "Tensor | Any", src: "Tensor", reduce: str, *,
+                       include_self: bool = True) -> "Tensor":
+        """A copy with each src[i][j] reduced into self[i][index[i][j]] (axis 1) by reduce = "sum", "prod",
+        "mean", "amax" or "amin", as torch.scatter_reduce; include_self=False leaves out self's values there."""
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
+        full_index, src = self._scatter_operands(axis, index, src, "scatter_reduce")
+        return ops.ScatterReduce.apply(self, src, index=full_index, reduce=reduce, include_self=include_self)
+
     def _scatter(self, axis, index, src, accumulate: bool, name: str) -> "Tensor":
+        full_index, src = self._scatter_operands(axis, index, src, name)
+        return ops.Scatter.apply(self, src, index=full_index, accumulate=accumulate)
+
+    def _scatter_operands(self, axis, index, src, name: str) -> tuple:
+        """The full index tuple, and src (a Tensor or a number) as a tensor of the index's shape and self's dtype."""
         full_index = _index_along(self, axis, index, name, bounded_by=src if isinstance(src, Tensor) else None)
         index_shape = full_index[_dim(axis, self.ndim, name)].shape
         if isinstance(src, Tensor):
@@ -658,7 +674,7 @@ class Tensor:
             src = src if src.dtype == self.dtype else src.to(dtype=self.dtype)
         else:
             src = Tensor._wrap(backend.get_array_module(self.data).full(index_shape, src, dtype=self.dtype), self._device)
-        return ops.Scatter.apply(self, src, index=full_index, accumulate=accumulate)
+        return full_index, src
 
     def masked_fill(self, mask: "Tensor | Any", value: "float | Tensor") -> "Tensor":
         """value where mask is True, self elsewhere (mask broadcasts); keeps self's dtype."""
@@ -887,6 +903,7 @@ def _with_torch_names(method: Callable) -> Callable:
 for _name in ("sum", "mean", "max", "min", "amax", "amin", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
               "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
               "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter", "scatter_add",
+              "scatter_reduce",
               "squeeze", "unsqueeze", "split", "chunk", "unflatten", "repeat_interleave", "unfold"):
     setattr(Tensor, _name, _with_torch_names(getattr(Tensor, _name)))
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd import Function
 from .. import backend
 from ..backend import constant, get_array_module, scatter_add
+from ..dtypes import extreme
 from ..tensor import Tensor, pad_tensor
 from .conv import check_image_input
 from .im2col import offset_slices, output_size, pad_image, pair
@@ -56,7 +57,7 @@ class MaxPool(Function):
         xp = get_array_module(x)
         self.geometry = kernel, stride, padding, dilation
         self.input_shape = x.shape
-        slabs = _slabs(pad_image(x, padding, value=_lowest(x.dtype)), kernel, stride, dilation,
+        slabs = _slabs(pad_image(x, padding, value=extreme(x.dtype)), kernel, stride, dilation,
                        _out_hw(x.shape, kernel, stride, padding, dilation))
         out = next(slabs).copy()
         self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset
@@ -126,16 +127,11 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if ceil_mode:  # pad the bottom/right so that the partial windows become whole ones (of the lowest value)
         extra = [_ceil_mode_extra(*axis) for axis in zip(input.shape[2:], kernel, stride, padding, dilation)]
         if max(extra) > 0:
-            x = pad_tensor(input, (0, extra[1], 0, extra[0]), value=_lowest(input.dtype))
+            x = pad_tensor(input, (0, extra[1], 0, extra[0]), value=extreme(input.dtype))
     out = MaxPool.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     if not return_indices:
         return out
     return out, _max_positions(x, input.shape[2:], kernel, stride, padding, dilation)
-
-
-def _lowest(dtype) -> float:
-    """The value padding must have to never win a maximum."""
-    return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
 
 
 def _ceil_mode_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -154,7 +150,7 @@ def _max_positions(x: Tensor, hw: tuple, kernel, stride, padding, dilation) -> T
     xp = get_array_module(x.data)
     n, c, h, w = x.shape
     out_hw = _out_hw(x.shape, kernel, stride, padding, dilation)
-    values = pad_image(x.data, padding, value=_lowest(x.dtype))
+    values = pad_image(x.data, padding, value=extreme(x.dtype))
     positions = xp.full((h, w), -1, dtype=np.int64)
     positions[:hw[0], :hw[1]] = xp.arange(hw[0] * hw[1]).reshape(hw)
     positions = pad_image(positions[None, None], padding, value=-1)
