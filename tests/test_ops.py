@@ -358,6 +358,17 @@ def interpolate_case(mode):
     return Case(f"interpolate_{mode}", draw)
 
 
+def avg_pool2d_case(d):
+    """ceil_mode's partial last windows, with each divisor: the padded window, the real pixels, or an override."""
+    kernel = (d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3)))
+    padding = tuple(d.draw(st.integers(0, k // 2)) for k in kernel)
+    stride = (d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3)))
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)), d.draw(st.integers(3, 6)), d.draw(st.integers(3, 6)))
+    kw = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=d.draw(st.booleans()),
+              count_include_pad=d.draw(st.booleans()), divisor_override=d.draw(st.sampled_from([None, None, 5])))
+    return [values(d, s)], lambda a: F.avg_pool2d(a, **kw), lambda a: TF.avg_pool2d(a, **kw)
+
+
 def pad_mode_case(mode):
     def draw(d):
         s = tuple(d.draw(st.integers(2, 4)) for _ in range(d.draw(st.integers(3, 4))))
@@ -568,6 +579,7 @@ CASES = [
     # layers
     Case("conv1d", conv1d_case),
     Case("conv_transpose2d", conv_transpose2d_case),
+    Case("avg_pool2d", avg_pool2d_case),
     interpolate_case("nearest"),
     interpolate_case("bilinear"),
     pad_mode_case("reflect"),
