@@ -1080,7 +1080,8 @@ def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -
 
 def einsum(equation: str, *operands: Tensor) -> Tensor:
     """Einstein summation, as torch.einsum: "ij,jk->ik", "bij,bjk", "...ij,...jk->...ik" (an implicit output
-    keeps the letters used once, in alphabetical order); a letter may appear once per operand."""
+    keeps the letters used once, in alphabetical order); a letter repeated in one operand takes its diagonal
+    ("ii->i", "ii" is the trace)."""
     operands = tuple(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
     equation = equation.replace(" ", "")
     inputs, arrow, output = equation.partition("->")
@@ -1097,17 +1098,30 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
         subs = subs.replace("...", batch[ellipsis_dims - own:])
         if len(subs) != t.ndim:
             raise ValueError(f"einsum: subscripts {subs!r} name {len(subs)} dims, the operand has shape {t.shape}")
-        if len(set(subs)) != len(subs):
-            raise ValueError(f"einsum: {subs!r} repeats a letter (a diagonal); take .diagonal() first")
         expanded.append(subs)
     if arrow:
         output = output.replace("...", batch)
     else:
         letters = "".join(expanded)
         output = batch + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch))
+    operands, expanded = zip(*(_einsum_diagonals(t, subs) for t, subs in zip(operands, expanded)))
     dtype = result_type(*(t.data for t in operands))
     operands = tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in operands)
     return ops.Einsum.apply(*operands, inputs=tuple(expanded), output=output)
+
+
+def _einsum_diagonals(t: Tensor, subs: str) -> tuple:
+    """An operand whose subscripts repeat a letter ("ii", "iji") as its diagonal over those dims, and its
+    subscripts with the letter once (last, where diagonal() puts it)."""
+    for letter in dict.fromkeys(subs):
+        while subs.count(letter) > 1:
+            first, second = subs.index(letter), subs.index(letter, subs.index(letter) + 1)
+            if t.shape[first] != t.shape[second]:
+                raise ValueError(f"einsum: subscript {letter!r} repeats in {subs!r} over dims of different sizes "
+                                 f"{t.shape[first]} and {t.shape[second]} (shape {t.shape})")
+            t = t.diagonal(0, first, second)
+            subs = subs[:first] + subs[first + 1:second] + subs[second + 1:] + letter
+    return t, subs
 
 
 def meshgrid(*tensors: Tensor, indexing: str = "ij") -> list:
