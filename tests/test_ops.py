@@ -385,6 +385,16 @@ def unfold_im2col_case(d):
     return [values(d, s)], lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw)
 
 
+def fold_case(d):
+    """Columns for a drawn image size and window geometry; overlapping windows (stride 1) sum."""
+    hw = (d.draw(st.integers(3, 5)), d.draw(st.integers(3, 5)))
+    kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 2))), dilation=d.draw(st.integers(1, 2)),
+              padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
+    columns = TF.unfold(torch.zeros(1, 1, *hw), **kw).shape
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)) * columns[1], columns[2])
+    return [values(d, s)], lambda a: F.fold(a, hw, **kw), lambda a: TF.fold(a, hw, **kw)
+
+
 def attention_case(d):
     b, length, source, e, ev = (d.draw(st.integers(1, 4)) for _ in range(5))
     kind = d.draw(st.sampled_from(["plain", "causal", "bool_mask", "float_mask"]))
@@ -587,6 +597,7 @@ CASES = [
     pad_mode_case("replicate"),
     pad_mode_case("circular"),
     Case("unfold_im2col", unfold_im2col_case),
+    Case("fold", fold_case),
     Case("scaled_dot_product_attention", attention_case),
     Case("einsum", einsum_case),
     shaped("normalize", lambda a, s: F.normalize(a, dim=-1), lambda a, s: TF.normalize(a, dim=-1), domain="nonzero"),
