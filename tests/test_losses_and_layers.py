@@ -136,6 +136,10 @@ def test_upsample_module_and_layer_errors():
                                    torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="interpolate: mode 'bilinear' does not fit a 3-D input"):
         F.interpolate(tg.zeros(1, 2, 3), size=4, mode="bilinear")
+    with pytest.raises(ValueError, match="interpolate: mode 'bicubic' does not fit a 3-D input; use one of"):
+        F.interpolate(tg.zeros(1, 2, 3), size=4, mode="bicubic")
+    with pytest.raises(ValueError, match="interpolate: align_corners only applies to the linear and cubic modes"):
+        F.interpolate(tg.zeros(1, 2, 3), size=4, mode="area", align_corners=True)
     with pytest.raises(ValueError, match=r"pad: reflect padding of \(3, 0\) needs dim 1 of \(2, 3\) longer than 3"):
         F.pad(tg.zeros(2, 3), (3, 0), mode="reflect")
     with pytest.raises(ValueError, match="conv_transpose2d: output_padding"):

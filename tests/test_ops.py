@@ -344,7 +344,7 @@ def conv_transpose2d_case(d):
 
 def interpolate_case(mode):
     def draw(d):
-        spatial = 2 if mode == "bilinear" else d.draw(st.integers(1, 2))
+        spatial = 2 if mode in ("bilinear", "bicubic") else d.draw(st.integers(1, 2))
         s = tuple(d.draw(st.integers(1, 4)) for _ in range(2 + spatial))
         if d.draw(st.booleans()):
             kw = dict(size=tuple(d.draw(st.integers(1, 6)) for _ in range(spatial)))
@@ -352,7 +352,7 @@ def interpolate_case(mode):
             kw = dict(scale_factor=d.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0])))
             if min(int(n * kw["scale_factor"]) for n in s[2:]) < 1:
                 kw = dict(size=s[2:])
-        if mode == "bilinear":
+        if mode in ("bilinear", "bicubic"):
             kw["align_corners"] = d.draw(st.booleans())
         return [values(d, s)], lambda a: F.interpolate(a, mode=mode, **kw), lambda a: TF.interpolate(a, mode=mode, **kw)
     return Case(f"interpolate_{mode}", draw)
@@ -593,6 +593,9 @@ CASES = [
     Case("avg_pool2d", avg_pool2d_case),
     interpolate_case("nearest"),
     interpolate_case("bilinear"),
+    interpolate_case("nearest-exact"),
+    interpolate_case("area"),
+    interpolate_case("bicubic"),
     pad_mode_case("reflect"),
     pad_mode_case("replicate"),
     pad_mode_case("circular"),
