@@ -369,6 +369,22 @@ def avg_pool2d_case(d):
     return [values(d, s)], lambda a: F.avg_pool2d(a, **kw), lambda a: TF.avg_pool2d(a, **kw)
 
 
+def max_unpool2d_case(d):
+    """Pool distinct values with indices, then place them back (the gradient flows through both). Windows do not
+    overlap: a pixel that wins two windows is placed twice, where torch's gradient (a gather) counts it twice."""
+    kernel = d.draw(st.integers(1, 3))
+    stride = d.draw(st.sampled_from([None, kernel, kernel + 1]))
+    padding = d.draw(st.integers(0, kernel // 2))
+    hw = (d.draw(st.integers(kernel, 5)), d.draw(st.integers(kernel, 5)))
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2))) + hw
+
+    def run(a, pool, unpool):
+        out, indices = pool(a, kernel, stride, padding, return_indices=True)
+        return unpool(out * 2, indices, kernel, stride, padding, output_size=hw)
+    return ([values(d, s, "distinct")], lambda a: run(a, F.max_pool2d, F.max_unpool2d),
+            lambda a: run(a, TF.max_pool2d, TF.max_unpool2d))
+
+
 def pad_mode_case(mode):
     def draw(d):
         s = tuple(d.draw(st.integers(2, 4)) for _ in range(d.draw(st.integers(3, 4))))
@@ -591,6 +607,7 @@ CASES = [
     Case("conv1d", conv1d_case),
     Case("conv_transpose2d", conv_transpose2d_case),
     Case("avg_pool2d", avg_pool2d_case),
+    Case("max_unpool2d", max_unpool2d_case),
     interpolate_case("nearest"),
     interpolate_case("bilinear"),
     interpolate_case("nearest-exact"),
