@@ -322,8 +322,14 @@ class ndarray:
     def flatten(self, order="C"):
         return self._call("flatten", order=order)
 
-    def view(self, dtype=None):
-        return self._call("view") if dtype is None else self._call("view", dtype)
+    def view(self, dtype=None, type=None):
+        """A view of the same memory, of another dtype and/or another ndarray subclass (CuPy's `type=`)."""
+        array_class = ndarray if type is None else type  # (whether CuPy keeps a subclass by default: unchecked)
+        if not issubclass(array_class, ndarray):
+            raise TypeError(f"view: type must be a subclass of cupy.ndarray, got {array_class}")
+        out = array_class.__new__(array_class)
+        out._array = self._array.view() if dtype is None else self._array.view(dtype)
+        return out
 
     def sum(self, axis=None, dtype=None, out=None, keepdims=False):
         return _module().sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
