@@ -17,11 +17,11 @@ from .conv import conv2d
 from .conv_from_conv2d import conv1d, conv_transpose2d
 from .im2col import pair
 from .upsampling import interpolate
-from .normalization import batch_norm, layer_norm
+from .normalization import batch_norm, batch_norm_relu, layer_norm
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-           "batch_norm", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
+           "batch_norm", "batch_norm_relu", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
            "leaky_relu", "elu", "selu", "celu", "silu", "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
            "hardswish", "logsigmoid", "softsign", "softmin",
            "conv1d", "conv_transpose2d", "max_unpool2d", "interpolate", "normalize", "unfold", "fold",
