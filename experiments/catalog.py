@@ -236,11 +236,15 @@ COURSE_RATIOS = (0.5, 4.0)
 
 def _mixer_widths(profile: str) -> list[tuple[str, dict]]:
     dim = cifar_run(profile, "mlpmixer")["model_config"]["embed_dim"]
-    runs = [(f"tokens {int(r * dim)}, channels {int(COURSE_RATIOS[1] * dim)}",
-             cifar_run(profile, "mlpmixer", mlp_ratio=[r, COURSE_RATIOS[1]])) for r in WIDTH_RATIOS]
-    runs += [(f"tokens {int(COURSE_RATIOS[0] * dim)}, channels {int(r * dim)}",
-              cifar_run(profile, "mlpmixer", mlp_ratio=[COURSE_RATIOS[0], r])) for r in WIDTH_RATIOS]
-    return runs
+
+    def width_run(ratios: tuple[float, float]) -> tuple[str, dict]:
+        # the course's own widths are the course run itself (no mlp_ratio setting), shared with mixer_best
+        changes = {} if ratios == COURSE_RATIOS else {"mlp_ratio": list(ratios)}
+        return (f"tokens {int(ratios[0] * dim)}, channels {int(ratios[1] * dim)}",
+                cifar_run(profile, "mlpmixer", **changes))
+
+    return ([width_run((r, COURSE_RATIOS[1])) for r in WIDTH_RATIOS]
+            + [width_run((COURSE_RATIOS[0], r)) for r in WIDTH_RATIOS])
 
 
 def _patches(profile: str) -> list[int]:
