@@ -79,8 +79,8 @@ def not_run(views: list[RunView]) -> str:
 
 def cifar_table(views: list[RunView], extra: tuple[str, ...] = ()) -> str:
     header = ["run", "parameters", "best valid acc", "final train acc", "test acc", "s/epoch"]
-    header += [{"step_peak_bytes": "peak MB (one step)", "jpeg_test_acc": "test acc (JPEG-q75 test)"}[k]
-               for k in extra]
+    header += [{"step_peak_bytes": "peak MB (one step)", "jpeg_test_acc": "test acc (JPEG-q75 test)",
+                "valid_seen_in_training": "valid images also trained on"}[k] for k in extra]
     rows = []
     for v in views:
         r = v.result
@@ -90,6 +90,8 @@ def cifar_table(views: list[RunView], extra: tuple[str, ...] = ()) -> str:
                f"{r['seconds_per_epoch']:.1f}"]
         for key in extra:
             value = r.get(key)
+            if key == "valid_seen_in_training" and value is None and "validation" not in v.settings:
+                value = 0.0  # a run from before this figure was recorded: its held-out split is disjoint
             row.append(f"{value / 2**20:.0f}" if key == "step_peak_bytes" and value else value)
         rows.append(row)
     return table(header, rows)
@@ -181,14 +183,47 @@ def bayesnet_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -
     return table(["query", "result"], [[k, str(value)] for k, value in v.result["queries"].items()])
 
 
+COURSE_MAIN_PY = ("https://github.com/Yannyehao/IFT6135-2025-devoir1/blob/main/HW1_2025/assignment1_release/main.py",
+                  "https://github.com/hugobaudchon/IFT6135-2025/blob/main/HW1_2025/assignment1_release/main.py",
+                  "https://github.com/fwilhelmy/img-classification-experiments/blob/main/HW1_2025/assignment1_release/"
+                  "main.py")
+PUBLISHED_MLP_RUN = ("https://github.com/amirozhan/IFT6135-W2025/blob/main/HW1_2025/exps/mlp_default_relu/"
+                     "results.json")
+
+
 def gap_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str:
-    return ("The course MLP (relu, course defaults) trained here reached valid 0.565 / test 0.561 after 15 epochs "
-            "on the full data (train 0.596), against about 0.65 valid / 0.60 train in the published reports. "
-            "Cheap variants of the same run, each changing one thing: no augmentation; PyTorch's default "
-            "initialisation instead of the course MLP's Xavier-normal; and every run also scored on the test "
-            "images after a JPEG quality-75 round trip (our training and validation images are JPEG-q75, the "
-            "test images lossless).\n\n" + cifar_summary(("jpeg_test_acc",))(views, figure_dir, report_dir)
-            + gap_findings(views))
+    return ("The course MLP (relu, course defaults) trained here for 15 epochs on the full data (CPU, before this "
+            "report) reached train 0.596 / valid 0.565 / test 0.561, against about 0.60 train / 0.65 valid in the "
+            "published reports.\n\n"
+            "**What explains it: the course's validation images are mostly training images.** The assignment's "
+            "`main.py` (the 2025 release, identical in the three public copies read: "
+            + ", ".join(f"[{i + 1}]({url})" for i, url in enumerate(COURSE_MAIN_PY))
+            + ") loads the training images twice (one copy per transform) and splits each copy with its own "
+            "`torch.utils.data.random_split(dataset, [45000, 5000])`, without a generator, so the two random "
+            "permutations differ; it trains on the first copy's 45,000 and validates on the second copy's 5,000. "
+            "Replaying those two calls with torch 2.13 after the course's `seed_experiment(42)` puts **4,489 of "
+            "the 5,000 validation images (89.8%) in the training set**. The course's \"valid accuracy\" is thus "
+            "mostly accuracy on trained images (seen without augmentation), and it rises above the train and "
+            "test accuracies as training goes on. Our split keeps the validation images out of training, so our "
+            "valid and test agree. A published 15-epoch run of the same MLP with the course's code "
+            f"([results.json]({PUBLISHED_MLP_RUN})) has train 0.6025, best valid 0.6246, test 0.5573: its train "
+            "and test accuracies match ours (0.596, 0.561) within 0.007; only its validation figure is higher. "
+            "A 30-epoch run with the same code (fwilhelmy, experiment1/mlp_relu) reaches valid 0.724 with test "
+            "0.589.\n\n"
+            "Cheap variants of the same cpu-profile run, each changing one thing: the validation images drawn "
+            "as the course's `main.py` draws them (a second independent draw, so most are training images; "
+            "under the full profile this is the course's split of all 50,000); no augmentation; PyTorch's "
+            "default initialisation instead of the course MLP's (the course's `mlp.py` asks for Glorot-normal "
+            "weights and zero biases, as ours). Every run is also scored on the test images "
+            "after a JPEG quality-75 round trip (our training and validation images are JPEG-q75, the test "
+            "images lossless).\n\n" + cifar_summary(("jpeg_test_acc", "valid_seen_in_training"))(views, figure_dir,
+                                                                                             report_dir)
+            + gap_findings(views)
+            + "\n\nChecked and the same as the course: the transforms (horizontal flip, RandomResizedCrop "
+            "scale 0.8-1 ratio 0.9-1.1, the same normalisation), AdamW lr 1e-3 weight decay 5e-4, batch 128, "
+            "15 epochs, seed 42, the MLP's layers and init. Left as small known differences: the course drops "
+            "the last incomplete training batch (72 images) and averages accuracies per batch (its last, smaller "
+            "batch weighs as much as a full one); our training images are the JPEG-q75 copy of CIFAR-10.")
 
 
 def gap_findings(views: list[RunView]) -> str:
@@ -203,7 +238,8 @@ def gap_findings(views: list[RunView]) -> str:
         if label != "course MLP":
             change = max(result["valid_accs"]) - max(base["valid_accs"])
             lines.append(f"- {label}: best valid {max(result['valid_accs']):.4f} ({change:+.4f} against the "
-                         f"course MLP), final train {result['train_accs'][-1]:.4f}.")
+                         f"course MLP), final train {result['train_accs'][-1]:.4f}, test {result['test_acc']:.4f} "
+                         f"({result['test_acc'] - base['test_acc']:+.4f}).")
     return "\n\nMeasured here:\n\n" + "\n".join(lines)
 
 
@@ -283,8 +319,12 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
                lambda p: [("course MLP", cifar_run(p, "mlp", jpeg_test_quality=75)),
                           ("no augmentation", cifar_run(p, "mlp", augment=False, jpeg_test_quality=75)),
                           ("PyTorch default init", cifar_run(p, "mlp", init="pytorch_default",
-                                                             jpeg_test_quality=75))],
-               gap_summary, (("course MLP (relu, 15 epochs): about 0.65 valid, 0.60 train",
+                                                             jpeg_test_quality=75)),
+                          ("course's validation split", cifar_run(p, "mlp", validation="course_redraw",
+                                                                  jpeg_test_quality=75))],
+               gap_summary, (("course MLP (relu, 15 epochs): about 0.65 valid, 0.60 train; one published run: "
+                              "valid 0.6246, train 0.6025, test 0.5573 (its valid images are mostly training "
+                              "images, see below)",
                               ours("course MLP", lambda r: best_valid(r) + f", train {r['train_accs'][-1]:.4f}")),)),
     Experiment("regression_lr", "Regression", "Learning rate of the CNN on rotated Fashion-MNIST",
                lambda p: [(f"CNN lr {lr:g}", regression_run(p, "cnn", lr)) for lr in (1e-2, 1e-3, 1e-4)],
