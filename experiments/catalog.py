@@ -60,7 +60,7 @@ def fmt(value, digits: int = 4) -> str:
 
 def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(fmt(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -117,9 +117,13 @@ def cifar_summary(extra: tuple[str, ...] = (), visual: str | None = None) -> Cal
 def mixer_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str:
     course = models.build_model("mlpmixer")
     counted = sum(p.size for p in course.parameters())
+    parts = {name: sum(p.size for p in child.parameters()) for name, child in course.named_children()}
+    blocks = len(course.blocks)
     note = (f"Parameter count of the course's patch-4 MLP-Mixer (models/configs/mlpmixer.json, counted by building "
-            f"it): **{counted:,}**. One published report estimates it at about 19M parameters: that figure is "
-            "wrong for this configuration. Peak MB is the largest host memory NumPy allocated during one training "
+            f"it): **{counted:,}** = patch embedding {parts['patchemb']:,} + {blocks} Mixer blocks of "
+            f"{parts['blocks'] // blocks:,} + final LayerNorm {parts['norm']:,} + head {parts['head']:,}. "
+            "**One published report estimates it at about 19M parameters: that figure is wrong** for this "
+            "configuration (it is about 9 times too large). Peak MB is the largest host memory NumPy allocated during one training "
             "step at the run's batch size (tracemalloc; the parameters themselves excluded); s/epoch includes "
             "the validation pass.")
     return note + "\n\n" + cifar_summary(("step_peak_bytes",))(views, figure_dir, report_dir)
@@ -157,10 +161,10 @@ def equivariance_summary(views: list[RunView], figure_dir: Path, report_dir: Pat
     if v.result is None:
         return not_run(views).strip()
     r = v.result
-    return (f"A two-layer convolution f applied to the first rotated training image: mean |shift(f(x)) - "
-            f"f(shift(x))| away from the border {r['shift_mean_abs_difference']:.3g} (convolution commutes with "
-            f"shifts), mean |rot90(f(x)) - f(rot90(x))| {r['rotation_mean_abs_difference']:.3g} (it does not "
-            "commute with rotations).\n\n" + image(v.folder / r["figure"], report_dir, "equivariance"))
+    return (f"A two-layer convolution f applied to the first rotated training image. Away from the border, the "
+            f"mean of |shift(f(x)) - f(shift(x))| is {r['shift_mean_abs_difference']:.3g} (convolution commutes "
+            f"with shifts) and the mean of |rot90(f(x)) - f(rot90(x))| is {r['rotation_mean_abs_difference']:.3g} "
+            "(it does not commute with rotations).\n\n" + image(v.folder / r["figure"], report_dir, "equivariance"))
 
 
 def grid_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str:
@@ -243,11 +247,24 @@ def gap_findings(views: list[RunView]) -> str:
     return "\n\nMeasured here:\n\n" + "\n".join(lines)
 
 
+def run_scale(settings: dict) -> str:
+    """How much data and training a run had, e.g. '500 training images, 2 epochs'."""
+    parts = []
+    for key in ("subset", "n_train"):
+        if key in settings:
+            n = settings[key]
+            parts.append("all training images" if n is None else f"{n:,} training images")
+    if "epochs" in settings:
+        parts.append(f"{settings['epochs']} epochs")
+    return ", ".join(parts)
+
+
 def ours(label: str, read: Callable[[dict], str]) -> Callable[[list[RunView]], str]:
-    """Our figure for a published one: `read` applied to the result of the run labelled `label`."""
+    """Our figure for a published one: `read` applied to the result of the run labelled `label`, and how much
+    data and training that run had (the published figures come from the full course settings)."""
     def pick(views: list[RunView]) -> str:
-        found = [v.result for v in views if v.label == label and v.result is not None]
-        return read(found[0]) if found else "not run"
+        found = [v for v in views if v.label == label and v.result is not None]
+        return f"{read(found[0].result)} [{run_scale(found[0].settings)}]" if found else "not run"
     return pick
 
 
