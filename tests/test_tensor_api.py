@@ -71,6 +71,9 @@ X = np.array([[0.5, -1.0, 2.0, 0.0], [3.0, 0.0, -2.5, 1.5], [0.25, 4.0, -1.0, 2.
     lambda x, lib: lib.tensor(5).cumsum(0), lambda x, lib: lib.tensor([[0, 1], [2, 0]]).nonzero(),
     lambda x, lib: lib.tensor(3.0).sort().values, lambda x, lib: lib.tensor([1, 5, 2]).cumprod(0),
     lambda x, lib: lib.zeros(4, dtype=lib.float64).scatter(0, lib.tensor([2, 0]), 7.0),
+    *(lambda x, lib, r=reduce, i=include: lib.tensor([[5, -1, 7], [2, 2, 0]]).scatter_reduce(
+        1, lib.tensor([[0, 0, 2, 0], [1, 1, 1, 2]]), lib.tensor([[3, 9, 2, -4], [6, 1, 3, 8]]), r, include_self=i)
+      for reduce in ("sum", "prod", "mean", "amax", "amin") for include in (True, False)),
 ])
 def test_indices_and_boolean_results_match_torch(fn):
     ours, theirs = fn(tg.tensor(X), tg), fn(torch.tensor(X), torch)
@@ -91,6 +94,8 @@ def test_gather_and_scatter_errors_name_the_op_and_shapes():
         x.topk(4)
     with pytest.raises(ValueError, match="repeat: 1 repeat counts for a tensor of 2 dims"):
         x.repeat(2)
+    with pytest.raises(ValueError, match="scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin'"):
+        x.scatter_reduce(1, np.array([[0]]), tg.ones(1, 1), "max")
 
 
 def test_flip_takes_dims_as_a_keyword_as_torch():

@@ -95,8 +95,8 @@ def test_mixed_integer_and_array_indices_give_torchs_dimension_order(make_index)
 
 # ----- axes: 0-d tensors and out-of-range dims ---------------------------------------------------------
 @pytest.mark.parametrize("fn", [
-    lambda t: t.sum(0), lambda t: t.sum(-1), lambda t: t.mean(0), lambda t: t.max(0) if isinstance(t, tg.Tensor)
-    else t.amax(0), lambda t: t.logsumexp(0), lambda t: t.squeeze(0), lambda t: t.squeeze(-1),
+    lambda t: t.sum(0), lambda t: t.sum(-1), lambda t: t.mean(0), lambda t: t.max(0).values,
+    lambda t: t.logsumexp(0), lambda t: t.squeeze(0), lambda t: t.squeeze(-1),
     lambda t: t.unsqueeze(-1), lambda t: t.softmax(0), lambda t: t.sum(0, True) if isinstance(t, tg.Tensor)
     else t.sum(0, keepdim=True),
 ], ids=["sum0", "sum-1", "mean0", "max0", "logsumexp0", "squeeze0", "squeeze-1", "unsqueeze-1", "softmax0",
@@ -130,8 +130,56 @@ def test_out_of_range_dims_raise_as_in_torch(name, fn):
 def test_min_on_unsigned_and_bool(dtype):
     data = np.array([[3, 0, 200], [7, 1, 255]]).astype(dtype)
     _same(tg.tensor(data).min(), torch.tensor(data).min())
-    _same(tg.tensor(data).min(1), torch.tensor(data).amin(1))
-    _same(tg.tensor(data).max(0), torch.tensor(data).amax(0))
+    _same(tg.tensor(data).amin(1), torch.tensor(data).amin(1))
+    _same(tg.tensor(data).amax(0), torch.tensor(data).amax(0))
+    for ours, theirs in zip(tg.tensor(data).min(1), torch.tensor(data).min(1)):
+        _same(ours, theirs)
+
+
+TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, 0.0, 2.0], [-1.0, -1.0, -1.0, 5.0]])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dim, keepdim", [(1, False), (0, True), (-1, True), (-2, False)])
+def test_max_and_min_along_a_dim_return_values_and_indices_as_torch(name, dim, keepdim, device):
+    """x.max(1)[0] is the values, as ported code expects; with ties the index (and the gradient) is the first."""
+    x, tx = tg.tensor(TIES, requires_grad=True, device=device), torch.tensor(TIES, requires_grad=True)
+    out, expected = getattr(x, name)(dim, keepdim=keepdim), getattr(tx, name)(dim, keepdim=keepdim)
+    assert isinstance(out, tg.ValuesIndices) and out._fields == ("values", "indices")
+    values, indices = out  # unpacks as a pair, as torch's
+    assert values.device == device and indices.device == device and not indices.requires_grad
+    _same(out[0].detach(), expected[0].detach())
+    _same(indices, expected.indices)
+    weights = np.random.default_rng(4).standard_normal(values.shape)
+    (values * tg.tensor(weights, device=device)).sum().backward()
+    (expected.values * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_max_and_min_forms_as_torch(device):
+    x, tx = tg.tensor(TIES, device=device), torch.tensor(TIES)
+    _same(x.max(), tx.max())  # no dim: a 0-d tensor
+    _same(tg.max(x, 1)[0], torch.max(tx, 1)[0])
+    _same(tg.min(x, dim=0, keepdim=True).indices, torch.min(tx, dim=0, keepdim=True).indices)
+    _same(tg.max(x, x.flip(0)), torch.max(tx, tx.flip(0)))  # of two tensors: elementwise
+    _same(tg.min(x, x * 0), torch.min(tx, tx * 0))
+    _same(x.amax((0, 1), keepdim=True), tx.amax((0, 1), keepdim=True))
+    _same(x.amin(()), tx.amin(()))
+    scalar = tg.tensor(2.5, device=device).max(0)
+    _same(scalar.values, torch.tensor(2.5).max(0).values)
+    _same(scalar.indices, torch.tensor(2.5).max(0).indices)
+    _same(tg.tensor([[True, False]], device=device).max(1).indices, torch.tensor([[True, False]]).max(1).indices)
+
+
+def test_max_errors_name_the_op():
+    with pytest.raises(TypeError, match=r"max: dim must be an int, got \(0, 1\); amax/amin reduce several dims"):
+        tg.zeros(2, 3).max((0, 1))
+    with pytest.raises(TypeError, match="min: keepdim needs a dim"):
+        tg.zeros(2, 3).min(keepdim=True)
+    with pytest.raises(IndexError, match=r"max: dim 1 of shape \(2, 0\) is empty"):
+        tg.zeros(2, 0).max(1)
+    with pytest.raises(IndexError, match="min: dim 2 is out of range for 2 dims"):
+        tg.zeros(2, 3).min(2)
 
 
 @pytest.mark.parametrize("case", ["x**0 at 0", "0**0", "0**b", "x**b"])
@@ -190,7 +238,7 @@ def test_clip_without_bounds_raises():
     lambda x, lib: x.unsqueeze(dim=0).squeeze(dim=0), lambda x, lib: lib.cat([x, x], dim=1),
     lambda x, lib: lib.stack([x, x], dim=2), lambda x, lib: x.roll(1, dims=0), lambda x, lib: lib.sum(x, dim=0),
     lambda x, lib: x.logsumexp(dim=1, keepdim=True), lambda x, lib: x.prod(dim=1),
-    lambda x, lib: (x.amax(dim=1) if lib is torch else x.max(dim=1)),
+    lambda x, lib: x.amax(dim=1), lambda x, lib: x.max(dim=1).values, lambda x, lib: x.min(dim=0, keepdim=True).indices,
 ])
 def test_pytorch_keyword_names_dim_and_keepdim(fn):
     data = np.array([[1.0, -2.0, 3.5], [0.5, 4.0, -1.0]], dtype=np.float32)
