@@ -195,6 +195,9 @@ PUBLISHED_MLP_RUN = ("https://github.com/amirozhan/IFT6135-W2025/blob/main/HW1_2
                      "results.json")
 
 
+COURSE_SHARE = 4489 / 5000  # validation images the course's main.py also trains on (seed 42, torch 2.13)
+
+
 def gap_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str:
     return ("The course MLP (relu, course defaults) trained here for 15 epochs on the full data (CPU, before this "
             "report) reached train 0.596 / valid 0.565 / test 0.561, against about 0.60 train / 0.65 valid in the "
@@ -216,7 +219,10 @@ def gap_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str
             "0.589.\n\n"
             "Cheap variants of the same cpu-profile run, each changing one thing: the validation images drawn "
             "as the course's `main.py` draws them (a second independent draw, so most are training images; "
-            "under the full profile this is the course's split of all 50,000); no augmentation; PyTorch's "
+            "under the full profile this is the course's split of all 50,000), once at the cpu profile's scale "
+            "and once on 2,000 training images for 15 epochs, where the MLP fits its training images as the "
+            "course's 15-epoch runs do (at 5 epochs on 10,000 it does not yet, so the leak cannot show); "
+            "no augmentation; PyTorch's "
             "default initialisation instead of the course MLP's (the course's `mlp.py` asks for Glorot-normal "
             "weights and zero biases, as ours). Every run is also scored on the test images "
             "after a JPEG quality-75 round trip (our training and validation images are JPEG-q75, the test "
@@ -227,7 +233,13 @@ def gap_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str
             "scale 0.8-1 ratio 0.9-1.1, the same normalisation), AdamW lr 1e-3 weight decay 5e-4, batch 128, "
             "15 epochs, seed 42, the MLP's layers and init. Left as small known differences: the course drops "
             "the last incomplete training batch (72 images) and averages accuracies per batch (its last, smaller "
-            "batch weighs as much as a full one); our training images are the JPEG-q75 copy of CIFAR-10.")
+            "batch weighs as much as a full one); our training images are the JPEG-q75 copy of CIFAR-10.\n\n"
+            "**What remains open.** Nothing else we found separates our run from the course's: the published "
+            "run's train and test accuracies agree with ours, and the leak measured above accounts for a "
+            "validation figure far above test. The size of the leak at the course's scale is inferred (the "
+            "published run, and the share applied to our small runs), not measured on a 15-epoch run of ours: "
+            "`python -m experiments run mlp_gap --profile full` (a GPU) trains both splits at the course's scale; "
+            "it was not run here (no GPU was available to this session).")
 
 
 def gap_findings(views: list[RunView]) -> str:
@@ -244,6 +256,14 @@ def gap_findings(views: list[RunView]) -> str:
             lines.append(f"- {label}: best valid {max(result['valid_accs']):.4f} ({change:+.4f} against the "
                          f"course MLP), final train {result['train_accs'][-1]:.4f}, test {result['test_acc']:.4f} "
                          f"({result['test_acc'] - base['test_acc']:+.4f}).")
+            if "valid_acc_trained_on" in result:
+                lines.append(f"  Its final valid accuracy {result['valid_accs'][-1]:.4f} splits into "
+                             f"{result['valid_acc_trained_on']:.4f} on the {result['valid_seen_in_training']:.0%} "
+                             f"of validation images it trained on and {result['valid_acc_held_out']:.4f} on the "
+                             f"others (test {result['test_acc']:.4f}): valid minus test "
+                             f"{result['valid_accs'][-1] - result['test_acc']:+.4f}. With the course's share "
+                             f"({COURSE_SHARE:.1%} trained on) the same model's validation accuracy would read "
+                             f"{COURSE_SHARE * result['valid_acc_trained_on'] + (1 - COURSE_SHARE) * result['valid_acc_held_out']:.4f}.")
     return "\n\nMeasured here:\n\n" + "\n".join(lines)
 
 
@@ -305,6 +325,24 @@ def _patches(profile: str) -> list[int]:
     return [p for p in PATCHES if size % p == 0]
 
 
+# Under the cpu profile the MLP does not fit its training images yet (5 epochs on 10,000), so a training image
+# is scored no better than a held-out one; this many images and epochs let it fit them, as the course's runs do.
+GAP_FITTED = {"cpu": {"subset": 2000, "epochs": 15}}
+
+
+def _gap_runs(profile: str) -> list[tuple[str, dict]]:
+    runs = [("course MLP", cifar_run(profile, "mlp", jpeg_test_quality=75)),
+            ("no augmentation", cifar_run(profile, "mlp", augment=False, jpeg_test_quality=75)),
+            ("PyTorch default init", cifar_run(profile, "mlp", init="pytorch_default", jpeg_test_quality=75)),
+            ("course's validation split", cifar_run(profile, "mlp", validation="course_redraw",
+                                                    jpeg_test_quality=75))]
+    if profile in GAP_FITTED:
+        fitted = GAP_FITTED[profile]
+        runs.append((f"course's validation split, {fitted['subset']:,} images x {fitted['epochs']} epochs",
+                     {**runs[-1][1], **fitted}))
+    return runs
+
+
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
     Experiment("mlp_activations", "CIFAR-10", "MLP non-linearity: relu, tanh, sigmoid",
                lambda p: [(a, cifar_run(p, "mlp", activation=a)) for a in ("relu", "tanh", "sigmoid")],
@@ -333,13 +371,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in [
                           ("Adam lr 0.001", cifar_run(p, "resnet18", "adam", 1e-3)),
                           ("AdamW lr 0.001", cifar_run(p, "resnet18", "adamw", 1e-3))], cifar_summary()),
     Experiment("mlp_gap", "CIFAR-10", "Why the course MLP reaches less here than in the published reports",
-               lambda p: [("course MLP", cifar_run(p, "mlp", jpeg_test_quality=75)),
-                          ("no augmentation", cifar_run(p, "mlp", augment=False, jpeg_test_quality=75)),
-                          ("PyTorch default init", cifar_run(p, "mlp", init="pytorch_default",
-                                                             jpeg_test_quality=75)),
-                          ("course's validation split", cifar_run(p, "mlp", validation="course_redraw",
-                                                                  jpeg_test_quality=75))],
-               gap_summary, (("course MLP (relu, 15 epochs): about 0.65 valid, 0.60 train; one published run: "
+               _gap_runs, gap_summary, (("course MLP (relu, 15 epochs): about 0.65 valid, 0.60 train; one published run: "
                               "valid 0.6246, train 0.6025, test 0.5573 (its valid images are mostly training "
                               "images, see below)",
                               ours("course MLP", lambda r: best_valid(r) + f", train {r['train_accs'][-1]:.4f}")),)),

@@ -196,14 +196,23 @@ def execute_cifar(settings: dict, run_dir: Path, device: str, data_dir: str | No
     trainer.resume()
     results = trainer.fit()
     results["seconds_per_epoch"] = float(np.mean(results["epoch_times"]))
-    results["valid_seen_in_training"] = float(np.isin(data.valid_loader.dataset.indices,
-                                                      data.train_loader.dataset.indices).mean())
+    valid_indices = np.asarray(data.valid_loader.dataset.indices)
+    trained_on = np.isin(valid_indices, data.train_loader.dataset.indices)
+    results["valid_seen_in_training"] = float(trained_on.mean())
+
+    def score(x: np.ndarray, y: np.ndarray, description: str) -> tuple[float, float]:
+        loader = DataLoader(ArrayDataset(x, y), batch_size=settings["batch_size"],
+                            transform=eval_transform(SPECS["cifar10"]), device=device)
+        return trainer.evaluate(loader, description)
+
+    if trained_on.any() and not trained_on.all():  # the validation accuracy on each part, apart
+        for key, part in (("valid_acc_trained_on", valid_indices[trained_on]),
+                          ("valid_acc_held_out", valid_indices[~trained_on])):
+            results[key] = score(arrays["x_train"][part], arrays["y_train"][part], key)[1]
     if settings["jpeg_test_quality"]:
         test_indices = np.asarray(data.test_loader.dataset.indices)
         x = jpeg_round_trip(arrays["x_test"][test_indices], settings["jpeg_test_quality"])
-        loader = DataLoader(ArrayDataset(x, arrays["y_test"][test_indices]), batch_size=settings["batch_size"],
-                            transform=eval_transform(SPECS["cifar10"]), device=device)
-        results["jpeg_test_loss"], results["jpeg_test_acc"] = trainer.evaluate(loader, "JPEG test")
+        results["jpeg_test_loss"], results["jpeg_test_acc"] = score(x, arrays["y_test"][test_indices], "JPEG test")
     if Device(device).type == "cpu":  # last: the measured step changes the weights (the checkpoint is written)
         results["step_peak_bytes"] = one_step_peak_bytes(trainer)
     return results
