@@ -257,13 +257,15 @@ def gap_findings(views: list[RunView]) -> str:
                          f"course MLP), final train {result['train_accs'][-1]:.4f}, test {result['test_acc']:.4f} "
                          f"({result['test_acc'] - base['test_acc']:+.4f}).")
             if "valid_acc_trained_on" in result:
+                course_style = (COURSE_SHARE * result["valid_acc_trained_on"]
+                                + (1 - COURSE_SHARE) * result["valid_acc_held_out"])
                 lines.append(f"  Its final valid accuracy {result['valid_accs'][-1]:.4f} splits into "
                              f"{result['valid_acc_trained_on']:.4f} on the {result['valid_seen_in_training']:.0%} "
                              f"of validation images it trained on and {result['valid_acc_held_out']:.4f} on the "
                              f"others (test {result['test_acc']:.4f}): valid minus test "
                              f"{result['valid_accs'][-1] - result['test_acc']:+.4f}. With the course's share "
                              f"({COURSE_SHARE:.1%} trained on) the same model's validation accuracy would read "
-                             f"{COURSE_SHARE * result['valid_acc_trained_on'] + (1 - COURSE_SHARE) * result['valid_acc_held_out']:.4f}.")
+                             f"{course_style:.4f}.")
     return "\n\nMeasured here:\n\n" + "\n".join(lines)
 
 
