@@ -67,8 +67,8 @@ class Tensor:
                 data = data.astype(DEFAULT_FLOAT)  # Python floats become float32, as in PyTorch
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
-        self.data = backend.to_device(data, device) if backend.device_of(data) != device else data
         self._device = device
+        self.data = backend.to_device(data, device) if backend.device_of(data) != device else data
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain_grad = False
