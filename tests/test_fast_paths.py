@@ -17,6 +17,7 @@ import pytest
 import tinygrad_ift as tg
 import tinygrad_ift.nn.functional as F
 from tinygrad_ift import fast, nn, ops, optim
+from tinygrad_ift.fast import blas_threads
 from tinygrad_ift.fast import cpu as fast_cpu
 from tinygrad_ift.fast import winograd as fast_winograd
 from tinygrad_ift.nn.conv import Conv2dFunction
@@ -153,7 +154,8 @@ CASES = {  # reference op -> cases (functions of the device)
                      partial(conv_case, padding=0), winograd_case, partial(winograd_case, dtype=np.float64),
                      partial(winograd_case, shape=(1, 24, 8, 8), out_channels=32, padding=0, bias=False),
                      partial(winograd_case, shape=(2, 16, 5, 6), padding=2, dtype=np.float64),
-                     partial(winograd_case, shape=(5, 16, 6, 6), chunk_bytes=1)],
+                     partial(winograd_case, shape=(5, 16, 6, 6), chunk_bytes=1),
+                     partial(winograd_case, shape=(12, 16, 16, 16), out_channels=16, bias=False)],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
               partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2)],
     **{opt: [partial(optimiser_case, make=make) for make in makers] for opt, makers in OPTIMISERS.items()},
@@ -209,6 +211,14 @@ def test_winograd_runs_for_3x3_stride_1_convolutions_with_enough_channels(channe
     x = tg.Tensor(randn(2, channels, 6, 6), requires_grad=True)
     out = F.conv2d(x, tg.Tensor(randn(4, channels, kernel, kernel)), stride=stride, padding=kernel // 2)
     assert type(out._ctx) is fast_cpu.Conv2dCPU and out._ctx.winograd is runs
+
+
+@pytest.mark.skipif(not blas_threads.available(), reason="NumPy's BLAS here is not an OpenBLAS found by blas_threads")
+def test_one_blas_thread_sets_openblas_to_one_thread_and_back():
+    before = blas_threads.blas_thread_count()
+    with blas_threads.one_blas_thread():
+        assert blas_threads.blas_thread_count() == 1
+    assert blas_threads.blas_thread_count() == before
 
 
 def test_environment_switch_forces_the_reference_ops():

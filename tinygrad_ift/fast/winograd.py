@@ -12,14 +12,17 @@ output gradient with the flipped kernel (channels swapped); the kernel gradient 
 forward, dU[ij] = V[ij]^T @ (A dY A^T)[ij], then dW = G^T dU G.
 
 Every pass runs a chunk of images at a time (about CHUNK_BYTES of transformed tiles), so that the copy into a
-padded channels-last image, the transforms and the products find their inputs still in the cache.
+padded channels-last image, the transforms and the products find their inputs still in the cache; the chunks
+are shared out over the threads (slices.py), each product then on one BLAS thread.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..nn.im2col import pad_channels_last
+from . import blas_threads
 from .buffer_pool import POOL
+from .slices import SLICES_PER_THREAD, get_num_threads, run_on_slices, thread_groups
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
 G_SIGNS, G_SCALES = np.array([[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]]), np.array([1, 0.5, 0.5, 1])
@@ -28,6 +31,7 @@ A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
 CHUNK_BYTES = 4 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
+MIN_SHARED_TILES = 64  # a chunk handed to a thread of ours has at least this many tiles (rows of its products)
 
 
 def applies(kernel: tuple, stride: tuple, dilation: tuple, groups: int, channels: int, padding: tuple) -> bool:
@@ -85,21 +89,24 @@ def convolve(x, u, padding: tuple, out_hw: tuple, padded=None):
     u (16, O, C), a chunk of images at a time. `padded`: a buffer of padded_shape to keep the padded input in
     (for the kernel gradient), or None."""
     n, tile_hw = x.shape[0], tiles(out_hw)
-    per_tile = 16 * max(u.shape[1:]) * x.dtype.itemsize
-    step, chunk_tiles = _chunking(n, tile_hw, per_tile)
-    scratch = padded is None
-    if scratch:
-        padded = POOL.take(np, (step,) + padded_shape(x.shape, out_hw)[1:], x.dtype)
-    transformed = POOL.take(np, (16, chunk_tiles, x.shape[1]), x.dtype)
-    products = POOL.take(np, (16, chunk_tiles, u.shape[1]), x.dtype)
+    chunks = _chunks(n, tile_hw, 16 * max(u.shape[1:]) * x.dtype.itemsize)
     out = POOL.empty(np, (n, u.shape[1]) + tuple(out_hw), x.dtype)
-    for chunk in _chunks(n, step):
-        count = (chunk.stop - chunk.start) * tile_hw[0] * tile_hw[1]
-        images = pad_channels_last(x[chunk], padding, padded[:chunk.stop - chunk.start] if scratch else padded[chunk])
-        v = input_transform(images, tile_hw, transformed[:, :count])
-        output_transform(np.matmul(v, u.transpose(0, 2, 1), out=products[:, :count]), tile_hw, out[chunk])
-    for buffer in (transformed, products, padded) if scratch else (transformed, products):
-        POOL.give(buffer)
+
+    def work(group):
+        step, per_image = group[0].stop - group[0].start, tile_hw[0] * tile_hw[1]
+        scratch = POOL.take(np, (step,) + padded_shape(x.shape, out_hw)[1:], x.dtype) if padded is None else None
+        transformed = POOL.take(np, (16, step * per_image, x.shape[1]), x.dtype)
+        products = POOL.take(np, (16, step * per_image, u.shape[1]), x.dtype)
+        for chunk in group:
+            m = chunk.stop - chunk.start
+            images = pad_channels_last(x[chunk], padding, scratch[:m] if padded is None else padded[chunk])
+            v = input_transform(images, tile_hw, transformed[:, :m * per_image])
+            output_transform(np.matmul(v, u.transpose(0, 2, 1), out=products[:, :m * per_image]), tile_hw,
+                             out[chunk])
+        for buffer in (transformed, products) if padded is not None else (transformed, products, scratch):
+            POOL.give(buffer)
+
+    _run(work, chunks)
     return out
 
 
@@ -107,20 +114,24 @@ def kernel_grad(padded, grad):
     """The kernel gradient (O, C, 3, 3) from the padded input (see convolve) and the output gradient
     (N, O, OH, OW): dU = sum over tiles of (A dY A^T)^T V, a chunk of images at a time, then G^T dU G."""
     n, o, oh, ow = grad.shape
-    tile_hw = tiles((oh, ow))
-    c = padded.shape[3]
-    step, chunk_tiles = _chunking(n, tile_hw, 16 * max(o, c) * grad.dtype.itemsize)
-    transformed = POOL.take(np, (16, chunk_tiles, c), grad.dtype)
-    grad_products = POOL.take(np, (16, chunk_tiles, o), grad.dtype)
-    grad_u, term = np.zeros((16, o, c), dtype=grad.dtype), np.empty((16, o, c), dtype=grad.dtype)
-    for chunk in _chunks(n, step):
-        count = (chunk.stop - chunk.start) * tile_hw[0] * tile_hw[1]
-        v = input_transform(padded[chunk], tile_hw, transformed[:, :count])
-        dm = output_grad_transform(grad[chunk], tile_hw, grad_products[:, :count])
-        grad_u += np.matmul(dm.transpose(0, 2, 1), v, out=term)
-    POOL.give(transformed)
-    POOL.give(grad_products)
-    return kernel_gradient(grad_u)
+    tile_hw, c = tiles((oh, ow)), padded.shape[3]
+    chunks = _chunks(n, tile_hw, 16 * max(o, c) * grad.dtype.itemsize)
+
+    def work(group):
+        step, per_image = group[0].stop - group[0].start, tile_hw[0] * tile_hw[1]
+        transformed = POOL.take(np, (16, step * per_image, c), grad.dtype)
+        grad_products = POOL.take(np, (16, step * per_image, o), grad.dtype)
+        grad_u, term = np.zeros((16, o, c), dtype=grad.dtype), np.empty((16, o, c), dtype=grad.dtype)
+        for chunk in group:
+            count = (chunk.stop - chunk.start) * per_image
+            v = input_transform(padded[chunk], tile_hw, transformed[:, :count])
+            dm = output_grad_transform(grad[chunk], tile_hw, grad_products[:, :count])
+            grad_u += np.matmul(dm.transpose(0, 2, 1), v, out=term)
+        POOL.give(transformed)
+        POOL.give(grad_products)
+        return grad_u
+
+    return kernel_gradient(sum(_run(work, chunks)))
 
 
 def input_transform(padded, tile_hw: tuple, out):
@@ -190,13 +201,21 @@ def combine(matrix, inputs, outs) -> None:
             (np.add if term_sign > 0 else np.subtract)(out, x, out=out)
 
 
-def _chunking(n: int, tile_hw: tuple, bytes_per_tile: int) -> tuple:
-    """(images per chunk, tiles per chunk) for about CHUNK_BYTES of transformed tiles (at least one image)."""
+def _chunks(n: int, tile_hw: tuple, bytes_per_tile: int) -> list:
+    """Slices of the batch, each about CHUNK_BYTES of transformed tiles (at least one image), or smaller ones
+    (but of MIN_SHARED_TILES or more) if that gives each thread SLICES_PER_THREAD of them."""
     per_image = tile_hw[0] * tile_hw[1]
     step = max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile)))
-    return step, step * per_image
+    shared = -(-n // (SLICES_PER_THREAD * get_num_threads()))
+    if blas_threads.available() and shared * per_image >= MIN_SHARED_TILES:
+        step = min(step, shared)
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
-def _chunks(n: int, step: int):
-    """Slices of `step` images covering a batch of n."""
-    return (slice(start, min(start + step, n)) for start in range(0, n, step))
+def _run(work, chunks: list) -> list:
+    """work(group of chunks) on our threads, each product on one BLAS thread (see blas_threads.py), or all the
+    chunks on this thread (the products on all BLAS threads) if they are too few to share out."""
+    if thread_groups(chunks) == 1 or not blas_threads.available():
+        return [work(chunks)]
+    with blas_threads.one_blas_thread():
+        return run_on_slices(work, chunks)
