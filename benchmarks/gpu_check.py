@@ -4,11 +4,15 @@
 
 Nothing to install and no network: it needs the preinstalled CuPy, PyTorch and NumPy. In order, each with a
 time limit so that one slow part cannot eat the others' time:
-1. the whole test suite on the real GPU (every `device` test's "cuda" side);
-2. the op, conv and BatchNorm benchmarks with --device cuda;
-3. whole-model training steps (MLP, ResNet18, MLP-Mixer, batch 128) against PyTorch eager on the same GPU,
+1. the CUDA kernels against their reference ops (tests/test_fast_paths.py, tests/test_cuda_kernels.py), first,
+   so that a slow suite cannot hide them;
+2. the rest of the test suite on the real GPU (every `device` test's "cuda" side);
+3. the op, conv and BatchNorm benchmarks with --device cuda;
+4. the kernels one ResNet18 training step launches (batch 128, a captured CUDA graph's nodes), with the fast
+   paths and with the reference ops (benchmarks/step_launches.py);
+5. whole-model training steps (MLP, ResNet18, MLP-Mixer, batch 128) against PyTorch eager on the same GPU,
    with TF32 off on both sides and then on on both sides;
-4. a short ResNet18 training run of the command line on synthetic CIFAR-shaped data.
+6. a short ResNet18 training run of the command line on synthetic CIFAR-shaped data.
 OUT_DIR receives gpu_check.log (every command and its output), gpu_check.json (device, versions, date, what
 each part returned and how long it took), the benchmarks' JSON files and the training run's folder.
 `--device cpu --quick` runs the same parts small on the CPU: how CI checks that this command works.
@@ -26,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-LIMITS_S = {"tests": 210, "bench_ops": 45, "bench_conv": 60, "bench_batchnorm": 45,
-            "training_run": 60}  # with the model steps (about a minute), 8 minutes at most in all
+LIMITS_S = {"fast_paths": 45, "tests": 170, "bench_ops": 40, "bench_conv": 50, "bench_batchnorm": 40,
+            "step_launches": 45, "training_run": 50}  # with the model steps (about a minute), about 8 minutes
+KERNEL_TESTS = ["tests/test_fast_paths.py", "tests/test_cuda_kernels.py"]
 MODEL_BATCH = 128
 
 
@@ -130,9 +135,10 @@ def main(argv: list[str] | None = None) -> dict:
                "environment": environment(device), "quick": quick, "parts": {}}
     log(f"gpu_check {summary['date']} on {summary['environment']['device_name']} ({device}), output in {out}")
     parts = summary["parts"]
-    tests = ["tests/test_cupy_standin.py"] if quick else ["tests"]
-    parts["tests"] = run_part(log, "tests", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
-                              LIMITS_S["tests"])
+    pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    parts["fast_paths"] = run_part(log, "fast_paths", pytest + KERNEL_TESTS, LIMITS_S["fast_paths"])
+    tests = ["tests/test_cupy_standin.py"] if quick else ["tests"] + [f"--ignore={path}" for path in KERNEL_TESTS]
+    parts["tests"] = run_part(log, "tests", pytest + tests, LIMITS_S["tests"])
     benches = {"bench_ops": [], "bench_conv": ["--batch", "128", "--repeat", "3"], "bench_batchnorm": []}
     for name, extra in benches.items():
         command = [python, "-m", f"benchmarks.{name}", "--device", device, "--out", str(out / f"{name}_{device}.json"),
@@ -140,6 +146,9 @@ def main(argv: list[str] | None = None) -> dict:
         if quick:  # minutes on a CPU: CI checks that their command lines parse
             command.append("--help")
         parts[name] = run_part(log, name, command, LIMITS_S[name])
+    command = [python, "-m", "benchmarks.step_launches", "--out", str(out / "step_launches_cuda.json")]
+    parts["step_launches"] = run_part(log, "step_launches", command + (["--help"] if quick else []),
+                                      LIMITS_S["step_launches"])
     log("\n=== model_steps: ours vs PyTorch eager, TF32 off on both sides, then on on both sides")
     start = time.perf_counter()
     try:

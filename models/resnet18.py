@@ -12,13 +12,14 @@ class BasicBlock(nn.Module):
     """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), two 3x3 convolutions without bias.
 
     The shortcut is the identity when the shapes match; otherwise a strided 1x1 convolution + BN that
-    matches the channels and the resolution.
+    matches the channels and the resolution. bn1 is a BatchNormReLU2d: relu(bn1(.)) as one op (one fused
+    kernel on a GPU), with BatchNorm2d's parameters and names.
     """
 
     def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = nn.BatchNormReLU2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.shortcut = nn.Sequential()
@@ -27,20 +28,20 @@ class BasicBlock(nn.Module):
                                           nn.BatchNorm2d(planes))
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.bn1(self.conv1(x)).relu()
+        out = self.bn1(self.conv1(x))  # relu(bn1(conv1(x)))
         out = self.bn2(self.conv2(out))
         return (out + self.shortcut(x)).relu()
 
 
 class ResNet18(nn.Module):
-    """3x3 stem (3 -> 64) + BN + ReLU, four stages of two blocks (64/128/256/512 channels, strides 1/2/2/2),
+    """3x3 stem (3 -> 64) + BN + ReLU (one BatchNormReLU2d), four stages of two blocks (64/128/256/512 channels, strides 1/2/2/2),
     global average pooling and a linear classifier."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.bn1 = nn.BatchNormReLU2d(64)
         self.layer1 = self._make_layer(64, 64, stride=1)
         self.layer2 = self._make_layer(64, 128, stride=2)
         self.layer3 = self._make_layer(128, 256, stride=2)
@@ -54,7 +55,7 @@ class ResNet18(nn.Module):
 
     def forward(self, images: Tensor) -> Tensor:
         """(batch, 3, H, W) images -> (batch, num_classes) logits."""
-        out = self.bn1(self.conv1(images)).relu()
+        out = self.bn1(self.conv1(images))  # relu(bn1(conv1(images)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         return self.linear(out.mean(axis=(2, 3)))
 

@@ -220,3 +220,38 @@ def test_host_and_device_index_arrays_mix(cuda):
     assert x[rows, np.array([1, 3])].numpy().tolist() == [1.0, 11.0]
     with pytest.raises(IndexError):
         x[rows, np.array([1, 4])]
+
+
+def test_parameter_data_takes_host_values_on_the_gpu(cuda, standin):
+    """The course pattern `layer.weight.data[:] = numpy_array` works on a GPU model: one copy to the device."""
+    layer = nn.Linear(3, 2).to("cuda")
+    standin.reset()
+    layer.weight.data[:] = np.arange(6.0).reshape(2, 3)  # float64 host values into a float32 parameter
+    layer.bias.data[0] = np.float32(7.0)
+    assert standin.snapshot() == (0, 1)
+    assert layer.weight.numpy().tolist() == [[0, 1, 2], [3, 4, 5]] and layer.weight.dtype == np.float32
+    assert layer.bias.numpy()[0] == 7.0
+    optimizer = tg.optim.SGD(layer.parameters(), lr=0.1)  # a step keeps the pattern working
+    layer(tg.ones(1, 3, device="cuda")).sum().backward()
+    optimizer.step()
+    layer.weight.data[:] = np.zeros((2, 3))
+    assert layer.weight.numpy().sum() == 0
+    state = layer.state_dict()  # the detached tensors of a state dict share the parameters' arrays
+    state["bias"].data[:] = [1.0, 2.0]
+    assert layer.bias.numpy().tolist() == [1, 2]
+
+
+def test_parameter_data_rebinding_keeps_the_device(device):
+    """`p.data = array` takes an array on the parameter's own device (PyTorch refuses a NumPy array there too);
+    anything else is a clear error, not a parameter that silently left the model's device."""
+    layer = nn.Linear(3, 2).to(device)
+    layer.weight.data = layer.weight.data * 2  # an array on the same device: rebinds
+    assert layer.weight.device == device
+    if device == "cuda":
+        with pytest.raises(RuntimeError, match=r"Parameter.data: the array is on cpu, the parameter on cuda:0"):
+            layer.weight.data = np.zeros((2, 3), np.float32)
+    with pytest.raises(TypeError, match="Parameter.data: expected a NumPy or CuPy array, got list"):
+        layer.bias.data = [0.0, 0.0]
+    copied = __import__("copy").deepcopy(layer)  # a deep copy rebuilds the parameters slot by slot
+    assert copied.weight.device == device
+    np.testing.assert_array_equal(copied.weight.numpy(), layer.weight.numpy())

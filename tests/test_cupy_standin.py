@@ -112,3 +112,37 @@ def test_standin_generator_has_only_cupy_methods_and_its_own_stream(cupy):
     draws = gen.random(5).get()
     assert not np.allclose(draws, np.random.default_rng(0).random(5))
     assert gen.standard_normal((2, 3), dtype=np.float32).dtype == np.float32
+
+
+def test_standin_counts_device_operations_not_views(cupy, standin):
+    """The operation counter (benchmarks/step_launches.py's figure): one per call that computes or copies on the
+    device, none for views and allocations."""
+    a = cupy.arange(6, dtype=np.float32).reshape(2, 3)
+    standin.reset()
+    views = (a.reshape(3, 2), a.T, a[0], a[:, 1:], cupy.expand_dims(a, 0), a.astype(np.float32, copy=False),
+             cupy.empty((4,)), cupy.ascontiguousarray(a), a.view(type=cupy.ndarray))
+    assert len(views) == 9 and standin.operations == 0
+    b = a + 1  # add
+    b *= 2  # multiply, in place
+    a.sum(axis=0)  # sum
+    a[cupy.asarray(np.array([1, 0]))]  # asarray (a host-to-device copy), then an advanced index: a gather
+    b[0] = 5.0  # setitem
+    cupy.ascontiguousarray(a.T)  # a copy
+    assert standin.operations == 7
+    assert standin.operations_by_name == {"add": 1, "multiply": 1, "sum": 1, "asarray": 1, "getitem": 1,
+                                          "setitem": 1, "ascontiguousarray": 1}
+
+
+def test_step_launches_counts_a_training_step_on_the_standin(tmp_path):
+    """benchmarks/step_launches.py --standin: a training step's device operations, by name, without syncs."""
+    env = _clean_env()
+    out = tmp_path / "launches.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.step_launches", "--standin", "--model", "mlp",
+                           "--batch", "4", "--out", str(out)], capture_output=True, text=True, timeout=300, env=env,
+                          cwd=STANDIN.parents[1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    saved = json.loads(out.read_text())
+    counted = saved["results"]["reference_ops"]
+    assert counted["operations"] > 20 and sum(counted["operations_by_name"].values()) == counted["operations"]
+    assert counted["syncs"] == 0 and counted["host_to_device"] == 0
+    assert saved["environment"]["cupy"].endswith("+standin") and saved["settings"]["model"] == "mlp"

@@ -21,7 +21,7 @@ from tinygrad_ift.fast import blas_threads
 from tinygrad_ift.fast import cpu as fast_cpu
 from tinygrad_ift.fast import winograd as fast_winograd
 from tinygrad_ift.nn.conv import Conv2dFunction
-from tinygrad_ift.nn.normalization import BatchNormFunction
+from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction
 from tinygrad_ift.nn.pooling import MaxPool
 
 
@@ -67,22 +67,41 @@ def gelu_case(device):
     return forward_backward(lambda t: t.gelu(), randn(64, 1000) * 3, device=device), 1e-6, 1e-6
 
 
-def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16)):
-    x = randn(*shape) * 3 + 5  # a mean far from 0, as after a ReLU
-    running = [np.zeros(shape[1], np.float32), np.ones(shape[1], np.float32)]
-
+def batchnorm_module_case(device, make, x, training, affine, running, weight, bias):
+    """A BatchNorm module's case: outputs, gradients and running statistics of one step on x."""
     def compute():
-        bn = nn.BatchNorm2d(shape[1], affine=affine) if len(shape) == 4 else nn.BatchNorm1d(shape[1], affine=affine)
+        bn = make(x.shape[1], affine=affine)
         bn.running_mean.data[:], bn.running_var.data[:] = running
         if affine:
-            bn.weight.data[:], bn.bias.data[:] = randn(shape[1], seed=2), randn(shape[1], seed=3)
+            bn.weight.data[:], bn.bias.data[:] = weight, bias
         bn.train(training).to(device)
         xt = tg.Tensor(x, requires_grad=True, device=device)
         out = bn(xt)
-        out.backward(tg.Tensor(randn(*shape, seed=1), device=device))
+        out.backward(tg.Tensor(randn(*x.shape, seed=1), device=device))
         grads = [bn.weight.grad, bn.bias.grad] if affine else []
         return [t.numpy() for t in [out, xt.grad, bn.running_mean, bn.running_var] + grads]
     return compute, 2e-5, 2e-5
+
+
+def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16)):
+    x = randn(*shape) * 3 + 5  # a mean far from 0, as after a ReLU
+    running = [np.zeros(shape[1], np.float32), np.ones(shape[1], np.float32)]
+    return batchnorm_module_case(device, nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d, x, training, affine,
+                                 running, randn(shape[1], seed=2), randn(shape[1], seed=3))
+
+
+def batchnorm_relu_case(device, training=True, affine=True, shape=(40, 64, 16, 16)):
+    """BatchNormReLU2d: every output at least 0.1 away from the ReLU's kink (each channel's inputs are four levels,
+    mean +- 1 and 3 standard units, and the bias is a fifth of the weight), so that the two paths, which round
+    the BatchNorm output differently, agree on the ReLU's mask everywhere."""
+    rng = np.random.default_rng(0)
+    n, c = shape[:2]
+    levels = np.resize(np.array([-3.0, -1.0, 1.0, 3.0]), n * int(np.prod(shape[2:])))
+    x = np.stack([rng.permutation(levels) for _ in range(c)]).reshape((c, n) + shape[2:]).swapaxes(0, 1)
+    weight = (rng.choice([-1.0, 1.0], c) * rng.uniform(0.5, 1.5, c)).astype(np.float32)
+    running = [np.full(c, 5.0), np.full(c, 45.0)]  # the batch's own statistics
+    return batchnorm_module_case(device, nn.BatchNormReLU2d, (5 + 3 * x).astype(np.float32), training, affine,
+                                 running, weight, weight / 5)
 
 
 def cross_entropy_case(device, smoothing=0.0):
@@ -149,6 +168,9 @@ CASES = {  # reference op -> cases (functions of the device)
     ops.GELUFunction: [gelu_case],
     BatchNormFunction: [batchnorm_case, partial(batchnorm_case, training=False), partial(batchnorm_case, affine=False),
                         partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4))],
+    BatchNormReLUFunction: [batchnorm_relu_case, partial(batchnorm_relu_case, training=False),
+                            partial(batchnorm_relu_case, affine=False),
+                            partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
                      partial(conv_case, padding=0), winograd_case, partial(winograd_case, dtype=np.float64),

@@ -19,7 +19,8 @@ def test_gpu_check_runs_every_part_and_writes_log_and_json(tmp_path):
     summary = json.loads((tmp_path / "gpu_check.json").read_text())
     assert summary["environment"]["device"] == "cpu" and summary["environment"]["numpy"] and summary["date"]
     parts = summary["parts"]
-    assert list(parts) == ["tests", "bench_ops", "bench_conv", "bench_batchnorm", "model_steps", "training_run"]
+    assert list(parts) == ["fast_paths", "tests", "bench_ops", "bench_conv", "bench_batchnorm", "step_launches",
+                           "model_steps", "training_run"]
     assert {name: part["status"] for name, part in parts.items()} == dict.fromkeys(parts, "passed")
     assert parts["model_steps"]["results"]["tf32_default"]["mlp"]["ratio"] > 0
     assert len(parts["training_run"]["train_losses"]) == 1 and 0 <= parts["training_run"]["test_acc"] <= 1

@@ -151,6 +151,32 @@ def test_batchnorm_eval_gradcheck(device):
     gradcheck_module(module, np.random.default_rng(0).standard_normal((2, 2, 3, 3)), device=device)
 
 
+@pytest.mark.parametrize("training,affine", [(True, True), (False, True), (True, False)])
+def test_batch_norm_relu_is_relu_of_batch_norm(training, affine, device):
+    """BatchNormReLU2d (one op, so that a GPU can fuse it) gives relu(BatchNorm2d(x)) exactly: outputs, input and
+    parameter gradients, running statistics; with BatchNorm2d's state-dict names."""
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5)).astype(np.float32) * 2 + 0.5
+    dy = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
+    results = []
+    for make, apply in ((nn.BatchNormReLU2d, lambda bn, t: bn(t)), (nn.BatchNorm2d, lambda bn, t: bn(t).relu())):
+        bn = make(3, affine=affine)
+        if affine:
+            bn.weight.data[:], bn.bias.data[:] = [1.5, -0.5, 1.0], [0.1, 0.2, -0.3]
+        bn.running_mean.data[:], bn.running_var.data[:] = [0.4, 0.6, 0.5], [3.0, 4.0, 5.0]
+        bn.train(training).to(device)
+        xt = tg.Tensor(x, requires_grad=True, device=device)
+        out = apply(bn, xt)
+        out.backward(tg.Tensor(dy, device=device))
+        results.append([out.numpy(), xt.grad.numpy(), bn.running_mean.numpy(), bn.running_var.numpy()] +
+                       ([bn.weight.grad.numpy(), bn.bias.grad.numpy()] if affine else []))
+        assert list(bn.state_dict()) == list(nn.BatchNorm2d(3, affine=affine).state_dict())
+    for ours, expected in zip(*results):
+        np.testing.assert_array_equal(ours, expected)
+    assert (results[0][0] == 0).any() and (results[0][0] > 0).any()
+    with pytest.raises(ValueError, match=r"batch_norm_relu: expected input of shape \(N, C\)"):
+        F.batch_norm_relu(tg.ones(3), None, None)
+
+
 # ----- functional losses --------------------------------------------------------------------------------
 @SETTINGS
 @given(n=st.integers(1, 5), c=st.integers(2, 5), smoothing=st.sampled_from([0.0, 0.1, 0.3]),

@@ -272,6 +272,22 @@ def scatter_case(accumulate):
     return Case("scatter_add" if accumulate else "scatter", draw)
 
 
+def scatter_reduce_case(d):
+    """Repeated targets; values distinct across both operands (no ties for amax/amin), some exact zeros for prod."""
+    s = shape(d, min_dims=1)
+    axis = d.draw(st.integers(-len(s), len(s) - 1))
+    index_shape = tuple(d.draw(st.integers(1, n + 1)) if i == axis % len(s) else d.draw(st.integers(1, n))
+                        for i, n in enumerate(s))
+    index = d.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, s[axis] - 1)))
+    both = values(d, (int(np.prod(s)) + index.size,), "distinct")
+    x, src = both[:np.prod(s)].reshape(s), both[np.prod(s):].reshape(index_shape)
+    reduce, include_self = d.draw(st.sampled_from(["sum", "prod", "mean", "amax", "amin"])), d.draw(st.booleans())
+    if reduce == "prod":
+        src.reshape(-1)[d.draw(st.integers(0, src.size - 1))] = 0.0  # a zero member: the product rule without division
+    return ([x, src], lambda a, b: a.scatter_reduce(axis, index, b, reduce, include_self=include_self),
+            lambda a, b: a.scatter_reduce(axis, torch.as_tensor(index), b, reduce, include_self=include_self))
+
+
 def shaped(name, ours, theirs, min_dims=1, domain="real", max_dims=3):
     """An op whose only argument is a tensor of at least min_dims dims; ours/theirs get (tensor, shape)."""
     def draw(d):
@@ -328,7 +344,7 @@ def conv_transpose2d_case(d):
 
 def interpolate_case(mode):
     def draw(d):
-        spatial = 2 if mode == "bilinear" else d.draw(st.integers(1, 2))
+        spatial = 2 if mode in ("bilinear", "bicubic") else d.draw(st.integers(1, 2))
         s = tuple(d.draw(st.integers(1, 4)) for _ in range(2 + spatial))
         if d.draw(st.booleans()):
             kw = dict(size=tuple(d.draw(st.integers(1, 6)) for _ in range(spatial)))
@@ -336,10 +352,37 @@ def interpolate_case(mode):
             kw = dict(scale_factor=d.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0])))
             if min(int(n * kw["scale_factor"]) for n in s[2:]) < 1:
                 kw = dict(size=s[2:])
-        if mode == "bilinear":
+        if mode in ("bilinear", "bicubic"):
             kw["align_corners"] = d.draw(st.booleans())
         return [values(d, s)], lambda a: F.interpolate(a, mode=mode, **kw), lambda a: TF.interpolate(a, mode=mode, **kw)
     return Case(f"interpolate_{mode}", draw)
+
+
+def avg_pool2d_case(d):
+    """ceil_mode's partial last windows, with each divisor: the padded window, the real pixels, or an override."""
+    kernel = (d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3)))
+    padding = tuple(d.draw(st.integers(0, k // 2)) for k in kernel)
+    stride = (d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3)))
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)), d.draw(st.integers(3, 6)), d.draw(st.integers(3, 6)))
+    kw = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=d.draw(st.booleans()),
+              count_include_pad=d.draw(st.booleans()), divisor_override=d.draw(st.sampled_from([None, None, 5])))
+    return [values(d, s)], lambda a: F.avg_pool2d(a, **kw), lambda a: TF.avg_pool2d(a, **kw)
+
+
+def max_unpool2d_case(d):
+    """Pool distinct values with indices, then place them back (the gradient flows through both). Windows do not
+    overlap: a pixel that wins two windows is placed twice, where torch's gradient (a gather) counts it twice."""
+    kernel = d.draw(st.integers(1, 3))
+    stride = d.draw(st.sampled_from([None, kernel, kernel + 1]))
+    padding = d.draw(st.integers(0, kernel // 2))
+    hw = (d.draw(st.integers(kernel, 5)), d.draw(st.integers(kernel, 5)))
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2))) + hw
+
+    def run(a, pool, unpool):
+        out, indices = pool(a, kernel, stride, padding, return_indices=True)
+        return unpool(out * 2, indices, kernel, stride, padding, output_size=hw)
+    return ([values(d, s, "distinct")], lambda a: run(a, F.max_pool2d, F.max_unpool2d),
+            lambda a: run(a, TF.max_pool2d, TF.max_unpool2d))
 
 
 def pad_mode_case(mode):
@@ -356,6 +399,16 @@ def unfold_im2col_case(d):
     kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3))), dilation=d.draw(st.integers(1, 2)),
               padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
     return [values(d, s)], lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw)
+
+
+def fold_case(d):
+    """Columns for a drawn image size and window geometry; overlapping windows (stride 1) sum."""
+    hw = (d.draw(st.integers(5, 6)), d.draw(st.integers(5, 6)))  # the kernel's extent is at most 5
+    kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 2))), dilation=d.draw(st.integers(1, 2)),
+              padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
+    columns = TF.unfold(torch.zeros(1, 1, *hw), **kw).shape
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)) * columns[1], columns[2])
+    return [values(d, s)], lambda a: F.fold(a, hw, **kw), lambda a: TF.fold(a, hw, **kw)
 
 
 def attention_case(d):
@@ -383,7 +436,8 @@ def einsum_case(d):
         ("ij,jk->ik", ((2, 3), (3, 4))), ("bij,bjk->bik", ((2, 2, 3), (2, 3, 1))), ("i,i->", ((3,), (3,))),
         ("i,j->ij", ((3,), (2,))), ("ij->ji", ((2, 3),)), ("bij->j", ((2, 3, 4),)), ("ij,jk", ((2, 3), (3, 2))),
         ("...ij,...jk->...ik", ((2, 1, 2, 3), (4, 3, 2))), ("bhqd,bhkd->bhqk", ((1, 2, 3, 4), (1, 2, 2, 4))),
-        ("ij,kl->", ((2, 2), (1, 3)))]))
+        ("ij,kl->", ((2, 2), (1, 3))), ("ii->i", ((3, 3),)), ("ii", ((3, 3),)), ("bii->bi", ((2, 3, 3),)),
+        ("iji,j->ij", ((2, 3, 2), (3,))), ("...ii->...", ((2, 2, 2),)), ("Ij,jK->IK", ((2, 3), (3, 2)))]))
     return ([values(d, sh) for sh in shapes], lambda *xs: tg.einsum(equation, *xs),
             lambda *xs: torch.einsum(equation, *xs))
 
@@ -425,9 +479,13 @@ CASES = [
     reduction("logsumexp", lambda x, ax, k: x.logsumexp(ax, k), torch_reduce(torch.logsumexp)),
     reduction("sum", lambda x, ax, k: x.sum(ax, k), torch_reduce(torch.sum), min_dims=0),
     reduction("mean", lambda x, ax, k: x.mean(ax, k), torch_reduce(torch.mean), min_dims=0),
-    reduction("max", lambda x, ax, k: x.max(ax, k), torch_max, domain="distinct"),
-    reduction("min", lambda x, ax, k: x.min(ax, k),
+    reduction("amax", lambda x, ax, k: x.amax(ax, k), torch_max, domain="distinct"),
+    reduction("amin", lambda x, ax, k: x.amin(ax, k),
               lambda x, ax, k: torch.amin(x, dim=torch_dims(ax, x.ndim), keepdim=k), domain="distinct"),
+    unary("max_all", lambda a: a.max() * a.min(), lambda a: a.max() * a.min(), domain="distinct"),
+    along_axis("max_dim", lambda a, ax: a.max(ax).values, lambda a, ax: a.max(ax).values, "distinct"),
+    along_axis("min_dim_keepdim", lambda a, ax: tg.min(a, ax, keepdim=True)[0],
+               lambda a, ax: torch.min(a, ax, keepdim=True)[0], "distinct"),
     reduction("var", lambda x, ax, k: x.var(ax, k, correction=0), torch_reduce(
         lambda x, dim, keepdim: torch.var(x, dim=dim, keepdim=keepdim, correction=0))),
     reduction("std", lambda x, ax, k: x.std(ax, k, correction=0) + 0.0, torch_reduce(
@@ -517,6 +575,7 @@ CASES = [
     Case("gather", gather_case),
     scatter_case(accumulate=False),
     scatter_case(accumulate=True),
+    Case("scatter_reduce", scatter_reduce_case),
     along_axis("index_select", lambda a, ax: a.index_select(ax, np.array([0, 0, a.shape[ax] - 1])),
                lambda a, ax: a.index_select(ax, torch.tensor([0, 0, a.shape[ax] - 1]))),
     Case("masked_fill_select", masked_case),
@@ -547,12 +606,18 @@ CASES = [
     # layers
     Case("conv1d", conv1d_case),
     Case("conv_transpose2d", conv_transpose2d_case),
+    Case("avg_pool2d", avg_pool2d_case),
+    Case("max_unpool2d", max_unpool2d_case),
     interpolate_case("nearest"),
     interpolate_case("bilinear"),
+    interpolate_case("nearest-exact"),
+    interpolate_case("area"),
+    interpolate_case("bicubic"),
     pad_mode_case("reflect"),
     pad_mode_case("replicate"),
     pad_mode_case("circular"),
     Case("unfold_im2col", unfold_im2col_case),
+    Case("fold", fold_case),
     Case("scaled_dot_product_attention", attention_case),
     Case("einsum", einsum_case),
     shaped("normalize", lambda a, s: F.normalize(a, dim=-1), lambda a, s: TF.normalize(a, dim=-1), domain="nonzero"),

@@ -162,6 +162,29 @@ def scalar(value: Any, dtype: Any, device: Device):
     return constant(("scalar", type(value), value, dtype), device, lambda: np.asarray(value, dtype=dtype))
 
 
+if _cupy is not None:  # pragma: no branch - the class needs CuPy's ndarray to subclass
+    class HostWritableArray(_cupy.ndarray):
+        """A CuPy array whose item assignment also takes host values (NumPy arrays, lists), as a PyTorch tensor's
+        does: `a[...] = numpy_array` copies them to the device (one host-to-device copy), then assigns.
+
+        CuPy itself refuses a host array assigned through basic indexing (ValueError). The parameters' `.data`
+        is a view of this type on a GPU, so that the course pattern `layer.weight.data[:] = numpy_array` works
+        there as on the CPU. Everything else is CuPy's ndarray, unchanged.
+        """
+
+        def __setitem__(self, index, value):
+            if isinstance(value, (np.ndarray, list, tuple)):
+                value = _cupy.asarray(value, dtype=self.dtype)
+            super().__setitem__(index, value)
+
+
+def host_writable(array: Any) -> Any:
+    """`array` itself on the CPU; on a GPU, a view of it (no copy) that accepts host values in item assignment."""
+    if _cupy is None or not isinstance(array, _cupy.ndarray) or isinstance(array, HostWritableArray):
+        return array
+    return array.view(type=HostWritableArray)
+
+
 def to_numpy(array: Any) -> np.ndarray:
     """A host NumPy array, whatever the array's device."""
     if _cupy is not None and isinstance(array, _cupy.ndarray):

@@ -72,3 +72,14 @@ def float_dtype(dtype: np.dtype) -> np.dtype:
 
 def is_floating(dtype: np.dtype) -> bool:
     return np.dtype(dtype).kind in "fc"
+
+
+def extreme(dtype: np.dtype, lowest: bool = True):
+    """The lowest (or highest) value of `dtype`: what a maximum (minimum) starts from, or pads with, so that
+    it never wins (-inf and inf for floats, False and True for bools)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return -np.inf if lowest else np.inf
+    if dtype.kind == "b":
+        return not lowest
+    return np.iinfo(dtype).min if lowest else np.iinfo(dtype).max

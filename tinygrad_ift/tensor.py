@@ -23,7 +23,8 @@ def _normalise_dtype(dtype: Any):
 
 
 class ValuesIndices(NamedTuple):
-    """What sort, topk, cummax and cummin return, as torch's named tuples: `.values` and `.indices`."""
+    """What max and min along a dim, sort, topk, cummax and cummin return, as torch's named tuples
+    (torch.return_types.max, ...): `.values` and `.indices`, or unpacked as a pair."""
 
     values: "Tensor"
     indices: "Tensor"
@@ -66,8 +67,8 @@ class Tensor:
                 data = data.astype(DEFAULT_FLOAT)  # Python floats become float32, as in PyTorch
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
-        self.data = backend.to_device(data, device) if backend.device_of(data) != device else data
         self._device = device
+        self.data = backend.to_device(data, device) if backend.device_of(data) != device else data
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retain_grad = False
@@ -476,11 +477,43 @@ class Tensor:
         """The mean; of an integer tensor, in the default float dtype."""
         return ops.Mean.apply(self._floating(), axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+    def max(self, axis=None, keepdims: bool = False) -> "Tensor | ValuesIndices":
+        """As torch.max: the largest element (0-d); along a dim, (values, indices) with each value's gradient
+        going to the index given (the first maximum); of two tensors, the elementwise maximum."""
+        return self._extremum(axis, keepdims, largest=True)
 
-    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
+    def min(self, axis=None, keepdims: bool = False) -> "Tensor | ValuesIndices":
+        """As torch.min: the smallest element, (values, indices) along a dim, or the elementwise minimum."""
+        return self._extremum(axis, keepdims, largest=False)
+
+    def _extremum(self, axis, keepdims: bool, largest: bool) -> "Tensor | ValuesIndices":
+        name = "max" if largest else "min"
+        if isinstance(axis, Tensor):  # torch.max(a, b)
+            return self.maximum(axis) if largest else self.minimum(axis)
+        if axis is None:
+            if keepdims:
+                raise TypeError(f"{name}: keepdim needs a dim; for every dim at once use amax/amin(keepdim=True)")
+            return (ops.Max if largest else ops.Min).apply(self, axis=None, keepdims=False)
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"{name}: dim must be an int, got {axis!r}; amax/amin reduce several dims at once")
+        axis = _dim(axis, self.ndim, name)
+        x = self.reshape(1) if self.ndim == 0 else self
+        if x.shape[axis] == 0:
+            raise IndexError(f"{name}: dim {axis} of shape {self.shape} is empty; there is no {name}imum")
+        xp = backend.get_array_module(self.data)
+        index = xp.expand_dims((xp.argmax if largest else xp.argmin)(x.data, axis=axis), axis).astype(np.int64)
+        values = x[_along(x, axis, index)]
+        if not keepdims or self.ndim == 0:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return ValuesIndices(values, self._untracked(index))
+
+    def amax(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """The maximum over one dim, several, or all (None or ()); tied maxima share the gradient, as torch.amax."""
+        return ops.Max.apply(self, axis=_axes(None if axis == () else axis, self.ndim, "amax"), keepdims=keepdims)
+
+    def amin(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """The minimum over one dim, several, or all; tied minima share the gradient, as torch.amin."""
+        return ops.Min.apply(self, axis=_axes(None if axis == () else axis, self.ndim, "amin"), keepdims=keepdims)
 
     def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
         """Variance with Bessel's correction by default, as torch.var."""
@@ -536,7 +569,7 @@ class Tensor:
         if p in ("fro", 2):
             return (self * self).sum(axis, keepdims).sqrt()
         if p == float("inf"):
-            return self.abs().max(axis, keepdims)
+            return self.abs().amax(axis, keepdims)
         return (self.abs() ** p).sum(axis, keepdims) ** (1.0 / p)
 
     def _untracked(self, array) -> "Tensor":
@@ -616,7 +649,23 @@ class Tensor:
         """A copy with src[i][j] added to self[i][index[i][j]] for axis 1, repeated indices summed."""
         return self._scatter(axis, index, src, accumulate=True, name="scatter_add")
 
+    def scatter_reduce(self, axis: int, index: "Tensor | Any", src: "Tensor", reduce: str, *,
+                       include_self: bool = True) -> "Tensor":
+        """A copy with each src[i][j] reduced into self[i][index[i][j]] (axis 1) by reduce = "sum", "prod",
+        "mean", "amax" or "amin", as torch.scatter_reduce; include_self=False leaves out self's values there."""
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
+        full_index, src = self._scatter_operands(axis, index, src, "scatter_reduce")
+        return ops.ScatterReduce.apply(self, src, index=full_index, reduce=reduce, include_self=include_self)
+
     def _scatter(self, axis, index, src, accumulate: bool, name: str) -> "Tensor":
+        full_index, src = self._scatter_operands(axis, index, src, name)
+        return ops.Scatter.apply(self, src, index=full_index, accumulate=accumulate)
+
+    def _scatter_operands(self, axis, index, src, name: str) -> tuple:
+        """The full index tuple, and src (a Tensor or a number) as a tensor of the index's shape and self's dtype."""
         full_index = _index_along(self, axis, index, name, bounded_by=src if isinstance(src, Tensor) else None)
         index_shape = full_index[_dim(axis, self.ndim, name)].shape
         if isinstance(src, Tensor):
@@ -625,7 +674,7 @@ class Tensor:
             src = src if src.dtype == self.dtype else src.to(dtype=self.dtype)
         else:
             src = Tensor._wrap(backend.get_array_module(self.data).full(index_shape, src, dtype=self.dtype), self._device)
-        return ops.Scatter.apply(self, src, index=full_index, accumulate=accumulate)
+        return full_index, src
 
     def masked_fill(self, mask: "Tensor | Any", value: "float | Tensor") -> "Tensor":
         """value where mask is True, self elsewhere (mask broadcasts); keeps self's dtype."""
@@ -851,9 +900,10 @@ def _with_torch_names(method: Callable) -> Callable:
     return method_with_torch_names
 
 
-for _name in ("sum", "mean", "max", "min", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
+for _name in ("sum", "mean", "max", "min", "amax", "amin", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
               "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
               "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter", "scatter_add",
+              "scatter_reduce",
               "squeeze", "unsqueeze", "split", "chunk", "unflatten", "repeat_interleave", "unfold"):
     setattr(Tensor, _name, _with_torch_names(getattr(Tensor, _name)))
 
@@ -930,6 +980,12 @@ def _index_along(x: Tensor, axis: int, index: Any, name: str, bounded_by: "Tenso
     if index.size and (int(index.min()) < -x.shape[axis] or int(index.max()) >= x.shape[axis]):
         raise IndexError(f"{name}: index values must be in [0, {x.shape[axis]}) for dim {axis} of {x.shape}, "
                          f"got [{int(index.min())}, {int(index.max())}]")
+    return _along(x, axis, index)
+
+
+def _along(x: Tensor, axis: int, index) -> tuple:
+    """The index tuple that picks x[..., index[...], ...] along `axis` (an integer array with x's number of
+    dims), each other dim indexed by its own position (no checks: see _index_along)."""
     xp = backend.get_array_module(x.data)
     grids = [xp.arange(n).reshape([-1 if d == e else 1 for e in range(index.ndim)])
              for d, n in enumerate(index.shape)]
@@ -1024,7 +1080,8 @@ def where(condition: "Tensor | Any", x: "Tensor | float", y: "Tensor | float") -
 
 def einsum(equation: str, *operands: Tensor) -> Tensor:
     """Einstein summation, as torch.einsum: "ij,jk->ik", "bij,bjk", "...ij,...jk->...ik" (an implicit output
-    keeps the letters used once, in alphabetical order); a letter may appear once per operand."""
+    keeps the letters used once, in alphabetical order); a letter repeated in one operand takes its diagonal
+    ("ii->i", "ii" is the trace)."""
     operands = tuple(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
     equation = equation.replace(" ", "")
     inputs, arrow, output = equation.partition("->")
@@ -1041,17 +1098,30 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
         subs = subs.replace("...", batch[ellipsis_dims - own:])
         if len(subs) != t.ndim:
             raise ValueError(f"einsum: subscripts {subs!r} name {len(subs)} dims, the operand has shape {t.shape}")
-        if len(set(subs)) != len(subs):
-            raise ValueError(f"einsum: {subs!r} repeats a letter (a diagonal); take .diagonal() first")
         expanded.append(subs)
     if arrow:
         output = output.replace("...", batch)
     else:
         letters = "".join(expanded)
         output = batch + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch))
+    operands, expanded = zip(*(_einsum_diagonals(t, subs) for t, subs in zip(operands, expanded)))
     dtype = result_type(*(t.data for t in operands))
     operands = tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in operands)
     return ops.Einsum.apply(*operands, inputs=tuple(expanded), output=output)
+
+
+def _einsum_diagonals(t: Tensor, subs: str) -> tuple:
+    """An operand whose subscripts repeat a letter ("ii", "iji") as its diagonal over those dims, and its
+    subscripts with the letter once (last, where diagonal() puts it)."""
+    for letter in dict.fromkeys(subs):
+        while subs.count(letter) > 1:
+            first, second = subs.index(letter), subs.index(letter, subs.index(letter) + 1)
+            if t.shape[first] != t.shape[second]:
+                raise ValueError(f"einsum: subscript {letter!r} repeats in {subs!r} over dims of different sizes "
+                                 f"{t.shape[first]} and {t.shape[second]} (shape {t.shape})")
+            t = t.diagonal(0, first, second)
+            subs = subs[:first] + subs[first + 1:second] + subs[second + 1:] + letter
+    return t, subs
 
 
 def meshgrid(*tensors: Tensor, indexing: str = "ij") -> list:

@@ -1,10 +1,10 @@
 """CUDA fast paths: fused CuPy kernels (cuda_kernels.cu) in place of reference ops that take several launches.
 
 On the GPU the reference ops are launch-bound: each NumPy-style expression is one CuPy kernel. The classes here
-replace the ops of a training step that take many (BatchNorm, GELU, ReLU's backward, softmax cross-entropy,
-col2im, max pooling, and the optimiser updates, one launch per parameter) by one or two kernels each. Each
-subclasses its reference and registers itself with `replaces(..., "cuda")`; arrays of another dtype than
-float32/float64 go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
+replace the ops of a training step that take many (BatchNorm, BatchNorm + ReLU, GELU, ReLU's backward, softmax
+cross-entropy, im2col and col2im, max pooling, and the optimiser updates, one launch per parameter) by one or two
+kernels each. Each subclasses its reference and registers itself with `replaces(..., "cuda")`; arrays of another
+dtype than float32/float64 go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
 
 The kernels compile on first use (CuPy's RawModule caches them per device and on disk); CI compiles
 cuda_kernels.cu for sm_90 with NVRTC (tests/test_cuda_kernels.py), and a real GPU checks each fast path
@@ -20,7 +20,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction
 from ..nn.functional import CrossEntropy
-from ..nn.normalization import BatchNormFunction, _update_running_stats
+from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, _update_running_stats
 from ..nn.pooling import MaxPool, _out_hw
 from ..ops import GELUFunction, ReLUFunction
 from ..optim import SGD, Adam, AdamW
@@ -97,10 +97,14 @@ class GELUCUDA(GELUFunction):
 
 
 # ----- normalisation ---------------------------------------------------------------------------------------
-@replaces(BatchNormFunction, "cuda")
-class BatchNormCUDA(BatchNormFunction):
+class FusedBatchNorm:
     """BatchNorm in four kernels: per-channel moments and y = x scale + shift forward; per-channel sums and
-    dx = dy scale - x coef + offset backward (the algebra of fast/cpu.py's BatchNormCPU)."""
+    dx = dy scale - x coef + offset backward (the algebra of fast/cpu.py's BatchNormCPU). With `relu` the ReLU
+    after it runs in the same kernels: y = max(x scale + shift, 0) forward, dy masked where y <= 0 backward (the
+    mask recomputed from x, so the output is not kept). Mixed in before the reference it replaces, which runs
+    arrays of other dtypes."""
+
+    relu = False
 
     def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
                 momentum=0.1):
@@ -127,8 +131,9 @@ class BatchNormCUDA(BatchNormFunction):
         scale = invstd if weight is None else invstd * weight
         shift = -mean * scale if bias is None else bias - mean * scale
         out = xp.empty(x.shape, dtype=x.dtype)
-        _launch("bn_affine", x, x.size, x, scale, shift, out, np.int64(x.size), *_ints(c, length))
-        self.x, self.mean, self.invstd, self.scale, self.training = x, mean, invstd, scale, training
+        _launch("bn_affine", x, x.size, x, scale, shift, np.int32(self.relu), out, np.int64(x.size),
+                *_ints(c, length))
+        self.x, self.mean, self.invstd, self.scale, self.shift, self.training = x, mean, invstd, scale, shift, training
         self.sizes = n, c, length
         return out
 
@@ -137,9 +142,10 @@ class BatchNormCUDA(BatchNormFunction):
             return super().backward(grad)
         xp = get_array_module(grad)
         n, c, length = self.sizes
-        dy, x = xp.ascontiguousarray(grad), self.x
+        dy, x, relu = xp.ascontiguousarray(grad), self.x, np.int32(self.relu)
         sum_dy, dot = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
-        _launch("bn_backward_sums", dy, 0, dy, x, self.mean, sum_dy, dot, *_ints(n, c, length), blocks=c)
+        _launch("bn_backward_sums", dy, 0, dy, x, self.mean, self.scale, self.shift, relu, sum_dy, dot,
+                *_ints(n, c, length), blocks=c)
         grad_bias, grad_weight = sum_dy.astype(x.dtype), (dot * self.invstd).astype(x.dtype)
         if self.training:
             count = n * length
@@ -148,9 +154,21 @@ class BatchNormCUDA(BatchNormFunction):
         else:
             coef = offset = xp.zeros(c, dtype=x.dtype)
         dx = xp.empty(x.shape, dtype=x.dtype)
-        _launch("bn_backward_dx", dy, dy.size, dy, x, self.scale, coef, offset, dx, np.int64(dy.size),
-                *_ints(c, length))
+        _launch("bn_backward_dx", dy, dy.size, dy, x, self.scale, self.shift, relu, coef, offset, dx,
+                np.int64(dy.size), *_ints(c, length))
         return dx, grad_weight, grad_bias
+
+
+@replaces(BatchNormFunction, "cuda")
+class BatchNormCUDA(FusedBatchNorm, BatchNormFunction):
+    """BatchNorm in four kernels (FusedBatchNorm)."""
+
+
+@replaces(BatchNormReLUFunction, "cuda")
+class BatchNormReLUCUDA(FusedBatchNorm, BatchNormReLUFunction):
+    """BatchNorm then ReLU in BatchNorm's four kernels (FusedBatchNorm with relu): the reference takes six."""
+
+    relu = True
 
 
 # ----- losses ----------------------------------------------------------------------------------------------
@@ -185,19 +203,33 @@ class CrossEntropyCUDA(CrossEntropy):
 # ----- convolution and pooling -----------------------------------------------------------------------------
 @replaces(Conv2dFunction, "cuda")
 class Conv2dCUDA(Conv2dFunction):
-    """Conv2d whose col2im is one kernel, a gather per pixel (the reference adds one slab per kernel offset)."""
+    """Conv2d whose im2col is one kernel reading the unpadded image (the reference pads a channels-last copy
+    first, in five launches, then copies the windows), and whose col2im is one kernel, a gather per pixel (the
+    reference adds one slab per kernel offset)."""
+
+    def gather_columns(self):
+        if not _supported(self.x):
+            return super().gather_columns()
+        xp = get_array_module(self.x)
+        columns = xp.empty(self.columns_shape, dtype=self.x.dtype)
+        _launch("im2col", columns, columns.size, xp.ascontiguousarray(self.x), columns,
+                *_ints(*self.x_shape, self.columns_shape[1], *self._window()))
+        return columns
 
     def scatter_columns(self, grad_columns):
         if not _supported(grad_columns):
             return super().scatter_columns(grad_columns)
         xp = get_array_module(grad_columns)
-        (kh, kw), stride, padding, dilation = self.geometry
-        n, c, h, w = self.x_shape
-        out_hw = tuple(int(s) for s in _out_hw(self.x_shape, (kh, kw), stride, padding, dilation))
         columns, image = xp.ascontiguousarray(grad_columns), xp.empty(self.x_shape, dtype=grad_columns.dtype)
         _launch("col2im", columns, image.size, columns, image,
-                *_ints(n, c, h, w, columns.shape[1], kh, kw, *stride, *padding, *dilation, *out_hw))
+                *_ints(*self.x_shape, columns.shape[1], *self._window()))
         return image
+
+    def _window(self) -> tuple:
+        """The kernels' geometry arguments: KH, KW, SH, SW, PH, PW, DH, DW, OH, OW."""
+        (kh, kw), stride, padding, dilation = self.geometry
+        out_hw = tuple(int(s) for s in _out_hw(self.x_shape, (kh, kw), stride, padding, dilation))
+        return (kh, kw, *stride, *padding, *dilation, *out_hw)
 
 
 @replaces(MaxPool, "cuda")

@@ -9,6 +9,10 @@
 
 __device__ inline T relu_mask(T y) { return y > T(0) ? T(1) : T(0); }
 
+// BatchNorm's output before its optional ReLU: one expression, so that forward and backward (which recomputes it
+// for the ReLU's mask instead of keeping the output) round it alike.
+__device__ inline T bn_affine_of(T x, T scale, T shift) { return x * scale + shift; }
+
 // ----- elementwise ------------------------------------------------------------------------------------------
 extern "C" __global__ void relu_backward(const T* grad, const T* out, T* dx, long long n) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
@@ -62,35 +66,44 @@ extern "C" __global__ void bn_moments(const T* x, const T* shift, double* sums, 
     block_sum2(a, b, sums + c, squares + c);
 }
 
-// sum(dy) and sum(dy * (x - mean)) of channel c.
-extern "C" __global__ void bn_backward_sums(const T* dy, const T* x, const T* mean, double* sum_dy,
-                                            double* sum_dy_xc, int N, int C, int L) {
+// With relu != 0 the ReLU after BatchNorm is fused in: y = max(x * scale[c] + shift[c], 0), and backward's dy is
+// first masked by the ReLU's gradient, g = dy where y > 0, else 0 (the mask recomputed from x).
+__device__ inline T relu_masked(T dy, T x, T scale, T shift, int relu) {
+    return relu && !(bn_affine_of(x, scale, shift) > T(0)) ? T(0) : dy;
+}
+
+// sum(g) and sum(g * (x - mean)) of channel c (g = dy, or dy masked by the fused ReLU).
+extern "C" __global__ void bn_backward_sums(const T* dy, const T* x, const T* mean, const T* scale, const T* shift,
+                                            int relu, double* sum_dy, double* sum_dy_xc, int N, int C, int L) {
     int c = blockIdx.x;
     double m = mean[c], a = 0, b = 0;
     for (long long j = threadIdx.x; j < (long long)N * L; j += THREADS) {
         long long i = (j / L) * C * (long long)L + (long long)c * L + j % L;
-        a += (double)dy[i];
-        b += (double)dy[i] * ((double)x[i] - m);
+        double g = (double)relu_masked(dy[i], x[i], scale[c], shift[c], relu);
+        a += g;
+        b += g * ((double)x[i] - m);
     }
     block_sum2(a, b, sum_dy + c, sum_dy_xc + c);
 }
 
-// y = x * scale[c] + shift[c]
-extern "C" __global__ void bn_affine(const T* x, const T* scale, const T* shift, T* y, long long n, int C, int L) {
+// y = x * scale[c] + shift[c], then max(y, 0) if relu (NaN stays NaN, as the reference's maximum)
+extern "C" __global__ void bn_affine(const T* x, const T* scale, const T* shift, int relu, T* y, long long n, int C,
+                                     int L) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
     if (i < n) {
         int c = (i / L) % C;
-        y[i] = x[i] * scale[c] + shift[c];
+        T value = bn_affine_of(x[i], scale[c], shift[c]);
+        y[i] = relu && value < T(0) ? T(0) : value;
     }
 }
 
-// dx = dy * scale[c] - x * coef[c] + offset[c]  (training: coef and offset hold the batch-statistics terms)
-extern "C" __global__ void bn_backward_dx(const T* dy, const T* x, const T* scale, const T* coef, const T* offset,
-                                          T* dx, long long n, int C, int L) {
+// dx = g * scale[c] - x * coef[c] + offset[c]  (training: coef and offset hold the batch-statistics terms)
+extern "C" __global__ void bn_backward_dx(const T* dy, const T* x, const T* scale, const T* shift, int relu,
+                                          const T* coef, const T* offset, T* dx, long long n, int C, int L) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
     if (i < n) {
         int c = (i / L) % C;
-        dx[i] = dy[i] * scale[c] - x[i] * coef[c] + offset[c];
+        dx[i] = relu_masked(dy[i], x[i], scale[c], shift[c], relu) * scale[c] - x[i] * coef[c] + offset[c];
     }
 }
 
@@ -154,6 +167,29 @@ extern "C" __global__ void sgd_update(T* p, const T* g, T* buf, T lr, T momentum
         grad = buf[i];
     }
     p[i] -= grad * lr;
+}
+
+// ----- convolution: im2col, one thread per entry of the (N*OH*OW, G, KH*KW*C/G) columns -----------------------
+// Entry (row, g, (ki, kj, cg)) is pixel (oy*SH - PH + ki*DH, ox*SW - PW + kj*DW) of channel g*C/G + cg of image n,
+// row = (n*OH + oy)*OW + ox; zero where the window hangs over the border (the padding is never built).
+extern "C" __global__ void im2col(const T* image, T* cols, int N, int C, int H, int W, int G, int KH, int KW,
+                                  int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    if (i >= (long long)N * OH * OW * KH * KW * C) return;
+    int per_group = C / G;
+    int cg = i % per_group;
+    long long rest = i / per_group;
+    int kj = rest % KW;
+    rest /= KW;
+    int ki = rest % KH;
+    rest /= KH;
+    int g = rest % G;
+    long long row = rest / G;
+    int ox = row % OW, oy = (row / OW) % OH;
+    long long n = row / ((long long)OW * OH);
+    int y = oy * SH - PH + ki * DH, x = ox * SW - PW + kj * DW;
+    bool inside = y >= 0 && y < H && x >= 0 && x < W;
+    cols[i] = inside ? image[((n * C + (long long)g * per_group + cg) * H + y) * W + x] : T(0);
 }
 
 // ----- convolution: col2im, one thread per pixel of the (N, C, H, W) image -----------------------------------

@@ -16,33 +16,33 @@ class Conv2dFunction(Function):
     (kernel row, kernel column, input channel) within o's group.
 
     dW = grad^T cols, db = grad summed over n, y, x, and dx = col2im(grad W): each column's gradient added back
-    onto the pixels of its window. Only the padded input is kept for backward, which rebuilds the columns.
+    onto the pixels of its window. Only the input is kept for backward, which rebuilds the columns.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
-        xp = get_array_module(x)
         n, c, h, w = x.shape
         self.geometry = weight.shape[2:], stride, padding, dilation
-        self.x_shape, self.weight_shape, self.has_bias = x.shape, weight.shape, bias is not None
+        self.x, self.x_shape, self.weight_shape, self.has_bias = x, x.shape, weight.shape, bias is not None
         self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
-        self.x_padded = pad_channels_last(x, padding, xp.empty((n, h + 2 * padding[0], w + 2 * padding[1], c),
-                                                                 dtype=x.dtype))
         out_hw = tuple(output_size(*axis) for axis in zip((h, w), *self.geometry))
         self.columns_shape = (n * out_hw[0] * out_hw[1],) + self.w.shape[::2]  # (N*OH*OW, G, kh*kw*C/G)
-        out = _apply_kernel(self.w, self._columns(), out_hw)
+        out = _apply_kernel(self.w, self.gather_columns(), out_hw)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
-    def _columns(self):
-        """im2col of the padded input."""
-        kernel, stride, _, dilation = self.geometry
-        out = get_array_module(self.x_padded).empty(self.columns_shape, dtype=self.x_padded.dtype)
-        return im2col(self.x_padded, kernel, stride, dilation, self.w.shape[0], out)
+    def gather_columns(self):
+        """im2col: every window of the zero-padded input, one row of the columns per output pixel."""
+        xp = get_array_module(self.x)
+        n, c, h, w = self.x_shape
+        kernel, stride, (ph, pw), dilation = self.geometry
+        padded = pad_channels_last(self.x, (ph, pw), xp.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=self.x.dtype))
+        out = xp.empty(self.columns_shape, dtype=self.x.dtype)
+        return im2col(padded, kernel, stride, dilation, self.w.shape[0], out)
 
     def backward(self, grad):
         out_c, c_per_group, kh, kw = self.weight_shape
         groups = self.w.shape[0]
         g = grad.transpose(1, 0, 2, 3).reshape(groups, out_c // groups, -1)  # (G, O/G, N*OH*OW)
-        grad_w = _matmul_per_group(g, self._columns().transpose(1, 0, 2))  # (G, O/G, kh*kw*C/G)
+        grad_w = _matmul_per_group(g, self.gather_columns().transpose(1, 0, 2))  # (G, O/G, kh*kw*C/G)
         grad_w = grad_w.reshape(out_c, kh, kw, c_per_group).transpose(0, 3, 1, 2)
         grad_columns = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (N*OH*OW, G, K)
         return self.scatter_columns(grad_columns), grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)

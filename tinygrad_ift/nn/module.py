@@ -16,6 +16,9 @@ from ..tensor import Tensor
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+_DATA_SLOT = Tensor.data  # where a Tensor keeps its array; Parameter.data reads and writes it
+
+
 class Parameter(Tensor):
     """A Tensor that a Module registers as trainable (requires_grad=True)."""
 
@@ -23,6 +26,22 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True):
         super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    @property
+    def data(self):
+        """The parameter's array. On a GPU, `p.data[...] = host_array` copies the host values in, as on the CPU."""
+        return _DATA_SLOT.__get__(self)
+
+    @data.setter
+    def data(self, array) -> None:
+        device = getattr(self, "_device", None)  # None only while copy.deepcopy rebuilds the parameter
+        if not (isinstance(array, np.ndarray) or backend.device_of(array).is_cuda):
+            raise TypeError(f"Parameter.data: expected a NumPy or CuPy array, got {type(array).__name__}")
+        if device is not None and backend.device_of(array) != device:
+            raise RuntimeError(f"Parameter.data: the array is on {backend.device_of(array)}, the parameter on "
+                               f"{device}; copy values in with `p.data[...] = array`, or move the module with "
+                               f".to(device)")
+        _DATA_SLOT.__set__(self, backend.host_writable(array))
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -253,8 +272,8 @@ class Module:
         """Move every parameter and buffer to `device`, in place; returns self."""
         device = Device(device)
         for tensor in list(self.parameters()) + list(self.buffers()):
-            tensor.data = backend.to_device(tensor.data, device)
             tensor._device = device
+            tensor.data = backend.to_device(tensor.data, device)
             if tensor.grad is not None:
                 tensor.grad = tensor.grad.to(device)
         return self

@@ -6,7 +6,9 @@ from typing import Sequence
 import numpy as np
 
 from ..autograd import Function, check_same_device
-from ..backend import get_array_module
+from ..backend import device_of, get_array_module
+from ..fast import implementation
+from ..ops import ReLUFunction
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -49,6 +51,23 @@ class BatchNormFunction(Function):
         else:
             dx = dxhat * self.invstd
         return dx, (grad * xhat).sum(axis=axes), grad.sum(axis=axes)
+
+
+class BatchNormReLUFunction(Function):
+    """relu(batch_norm(x)): BatchNorm, then ReLU, as one node of the graph, so that a device can run the pair as
+    one fused kernel (fast/cuda.py). The reference is the two ops in a row, each as its device runs it alone:
+    forward y = relu(bn(x)), and by the chain rule backward = bn's backward of relu's backward of dy."""
+
+    def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
+                momentum=0.1):
+        device = device_of(x)
+        self.batch_norm, self.relu = implementation(BatchNormFunction, device)(), implementation(ReLUFunction, device)()
+        return self.relu.forward(self.batch_norm.forward(x, weight, bias, eps=eps, training=training,
+                                                         running_mean=running_mean, running_var=running_var,
+                                                         momentum=momentum))
+
+    def backward(self, grad):
+        return self.batch_norm.backward(self.relu.backward(grad))
 
 
 class LayerNormFunction(Function):
@@ -116,21 +135,36 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     In training (or without running statistics) the batch statistics are used, and the running ones, if
     given, updated in place (variance unbiased); otherwise the running statistics are used.
     """
+    return _apply_batch_norm(BatchNormFunction, "batch_norm", input, running_mean, running_var, weight, bias,
+                             training, momentum, eps)
+
+
+def batch_norm_relu(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                    weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+                    momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """relu(batch_norm(input, ...)) with batch_norm's arguments, as one op (one fused kernel on a GPU)."""
+    return _apply_batch_norm(BatchNormReLUFunction, "batch_norm_relu", input, running_mean, running_var, weight,
+                             bias, training, momentum, eps)
+
+
+def _apply_batch_norm(function: type, name: str, input: Tensor, running_mean, running_var, weight, bias,
+                      training: bool, momentum: float, eps: float) -> Tensor:
+    """Check batch_norm's inputs (shapes, devices), then apply `function` to them."""
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
+        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
     channels = input.shape[1]
     for what, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
-        _check_shape("batch_norm", f"{what} for an input of {channels} channels (shape {input.shape})", tensor,
+        _check_shape(name, f"{what} for an input of {channels} channels (shape {input.shape})", tensor,
                      (channels,))
     params = _affine(weight, bias, input, (channels,))
     training = training or running_mean is None
     if training and input.size // max(channels, 1) <= 1:
-        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+        raise ValueError(f"{name}: expected more than 1 value per channel when training, "
                          f"got input of shape {input.shape}")
-    check_same_device("batch_norm", [input, *(t for t in (running_mean, running_var) if t is not None)])
+    check_same_device(name, [input, *(t for t in (running_mean, running_var) if t is not None)])
     running = {} if running_mean is None else dict(running_mean=running_mean.data, running_var=running_var.data)
-    return BatchNormFunction.apply(input, *params, eps=eps, training=training, momentum=momentum, **running)
+    return function.apply(input, *params, eps=eps, training=training, momentum=momentum, **running)
 
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
@@ -157,6 +191,7 @@ class _BatchNorm(Module):
     """Shared body of BatchNorm1d/2d; subclasses give the accepted input layouts by rank."""
 
     layouts: dict = {}
+    normalise = staticmethod(batch_norm)  # BatchNormReLU2d: batch_norm_relu
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, *, bias: bool = True):
@@ -184,8 +219,9 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data += 1
             if momentum is None:  # a cumulative average of all batches so far
                 momentum = 1.0 / int(self.num_batches_tracked.data)
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          training=self.training or not self.track_running_stats, momentum=momentum, eps=self.eps)
+        return self.normalise(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              training=self.training or not self.track_running_stats, momentum=momentum,
+                              eps=self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -198,6 +234,13 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     layouts = {4: "(N, C, H, W)"}
+
+
+class BatchNormReLU2d(BatchNorm2d):
+    """BatchNorm2d followed by a ReLU, as one op: relu(batch_norm(x)), one fused kernel on a GPU. The same
+    parameters, buffers and state-dict names as BatchNorm2d (a model swaps one for the other freely)."""
+
+    normalise = staticmethod(batch_norm_relu)
 
 
 class LayerNorm(Module):

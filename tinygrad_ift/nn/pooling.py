@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd import Function
 from .. import backend
 from ..backend import constant, get_array_module, scatter_add
+from ..dtypes import extreme
 from ..tensor import Tensor, pad_tensor
 from .conv import check_image_input
 from .im2col import offset_slices, output_size, pad_image, pair
@@ -56,7 +57,7 @@ class MaxPool(Function):
         xp = get_array_module(x)
         self.geometry = kernel, stride, padding, dilation
         self.input_shape = x.shape
-        slabs = _slabs(pad_image(x, padding, value=_lowest(x.dtype)), kernel, stride, dilation,
+        slabs = _slabs(pad_image(x, padding, value=extreme(x.dtype)), kernel, stride, dilation,
                        _out_hw(x.shape, kernel, stride, padding, dilation))
         out = next(slabs).copy()
         self.winner = xp.zeros(out.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1] - 1))  # kernel offset
@@ -72,20 +73,14 @@ class MaxPool(Function):
 
 
 class AvgPool(Function):
-    """out = the sum of each window / divisor (kh*kw, or the count of real pixels); each pixel of the window
-    gets grad / divisor."""
+    """out = the sum of each window / its divisor (a number, or one per output pixel); each pixel of the
+    window gets grad / divisor."""
 
-    def forward(self, x, kernel, stride, padding, count_include_pad):
-        xp = get_array_module(x)
+    def forward(self, x, kernel, stride, padding, divisor):
         self.geometry = kernel, stride, padding, (1, 1)
         self.input_shape = x.shape
-        total = _window_sum(pad_image(x, padding), kernel, stride, _out_hw(x.shape, *self.geometry))
-        if count_include_pad or padding == (0, 0):
-            self.divisor = float(kernel[0] * kernel[1])
-        else:  # the same sums over an image of ones with a zero border count the real pixels of each window
-            ones = pad_image(xp.ones((1, 1) + x.shape[2:], dtype=x.dtype), padding)
-            self.divisor = _window_sum(ones, kernel, stride, total.shape[2:])
-        return total / self.divisor
+        self.divisor = divisor
+        return _window_sum(pad_image(x, padding), kernel, stride, _out_hw(x.shape, *self.geometry)) / divisor
 
     def backward(self, grad):
         share = grad / self.divisor
@@ -126,16 +121,11 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if ceil_mode:  # pad the bottom/right so that the partial windows become whole ones (of the lowest value)
         extra = [_ceil_mode_extra(*axis) for axis in zip(input.shape[2:], kernel, stride, padding, dilation)]
         if max(extra) > 0:
-            x = pad_tensor(input, (0, extra[1], 0, extra[0]), value=_lowest(input.dtype))
+            x = pad_tensor(input, (0, extra[1], 0, extra[0]), value=extreme(input.dtype))
     out = MaxPool.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     if not return_indices:
         return out
     return out, _max_positions(x, input.shape[2:], kernel, stride, padding, dilation)
-
-
-def _lowest(dtype) -> float:
-    """The value padding must have to never win a maximum."""
-    return -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu" else False)
 
 
 def _ceil_mode_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -154,7 +144,7 @@ def _max_positions(x: Tensor, hw: tuple, kernel, stride, padding, dilation) -> T
     xp = get_array_module(x.data)
     n, c, h, w = x.shape
     out_hw = _out_hw(x.shape, kernel, stride, padding, dilation)
-    values = pad_image(x.data, padding, value=_lowest(x.dtype))
+    values = pad_image(x.data, padding, value=extreme(x.dtype))
     positions = xp.full((h, w), -1, dtype=np.int64)
     positions[:hw[0], :hw[1]] = xp.arange(hw[0] * hw[1]).reshape(hw)
     positions = pad_image(positions[None, None], padding, value=-1)
@@ -185,12 +175,42 @@ def max_unpool2d(input: Tensor, indices, kernel_size, stride=None, padding=0, ou
     return canvas.scatter(2, index.reshape(n, c, -1), flat).reshape(n, c, *out_hw)
 
 
-def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:
-    """Average over kernel windows, as torch.nn.functional.avg_pool2d (stride defaults to kernel_size)."""
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Average over kernel windows, as torch.nn.functional.avg_pool2d (stride defaults to kernel_size).
+    Each window's sum is divided by divisor_override if given, else by its pixels inside the padded input
+    (count_include_pad) or inside the input alone; ceil_mode adds a last, partial window as max_pool2d does."""
     kernel, padding = pair(kernel_size), pair(padding)
     stride = kernel if stride is None else pair(stride)
     _check_pool("avg_pool2d", input, kernel, stride, padding)
-    return AvgPool.apply(input, kernel=kernel, stride=stride, padding=padding, count_include_pad=count_include_pad)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+    extra = (0, 0)
+    if ceil_mode:  # zeros after the input so that the partial windows become whole ones (they add nothing)
+        extra = tuple(_ceil_mode_extra(*axis) for axis in zip(input.shape[2:], kernel, stride, padding, (1, 1)))
+    x = pad_tensor(input, (0, extra[1], 0, extra[0])) if max(extra) > 0 else input
+    if divisor_override is not None:
+        divisor = float(divisor_override)
+    elif max(extra) == 0 and (count_include_pad or padding == (0, 0)):
+        divisor = float(kernel[0] * kernel[1])
+    else:
+        key = ("avg_pool2d divisor", input.shape[2:], kernel, stride, padding, extra, count_include_pad, input.dtype)
+        divisor = constant(key, input.device, lambda: _pixels_per_window(
+            input.shape[2:], kernel, stride, padding, extra, count_include_pad).astype(input.dtype))
+    return AvgPool.apply(x, kernel=kernel, stride=stride, padding=padding, divisor=divisor)
+
+
+def _pixels_per_window(hw: tuple, kernel, stride, padding, extra, count_include_pad: bool) -> np.ndarray:
+    """(1, 1, OH, OW): how many pixels of each window lie inside the padded input (or, without
+    count_include_pad, inside the input), where ceil_mode's `extra` pixels lie beyond both."""
+    (h, w), (ph, pw) = hw, padding
+    counted = np.zeros((1, 1, h + 2 * ph + extra[0], w + 2 * pw + extra[1]))
+    if count_include_pad:
+        counted[:, :, :h + 2 * ph, :w + 2 * pw] = 1
+    else:
+        counted[:, :, ph:ph + h, pw:pw + w] = 1
+    out_hw = _out_hw((1, 1, h + extra[0], w + extra[1]), kernel, stride, padding, (1, 1))
+    return _window_sum(counted, kernel, stride, out_hw)
 
 
 # ----- adaptive pools ----------------------------------------------------------------------------------
@@ -200,7 +220,7 @@ def _bin_edges(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return i * size // out, -(-(i + 1) * size // out)
 
 
-def _averaging_matrix(size: int, out: int) -> np.ndarray:
+def averaging_matrix(size: int, out: int) -> np.ndarray:
     """(out, size): row i averages bin i."""
     starts, ends = _bin_edges(size, out)
     pixels = np.arange(size)
@@ -255,9 +275,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     oh, ow = _adaptive_size("adaptive_avg_pool2d", input, output_size)
     h, w = input.shape[2:]
     rows = Tensor._wrap(constant(("adaptive_avg_pool2d rows", h, oh, input.dtype), input.device,
-                                 lambda: _averaging_matrix(h, oh).astype(input.dtype)), input.device)
+                                 lambda: averaging_matrix(h, oh).astype(input.dtype)), input.device)
     cols = Tensor._wrap(constant(("adaptive_avg_pool2d cols", w, ow, input.dtype), input.device,
-                                 lambda: _averaging_matrix(w, ow).T.astype(input.dtype)), input.device)
+                                 lambda: averaging_matrix(w, ow).T.astype(input.dtype)), input.device)
     return rows @ input @ cols
 
 
@@ -292,13 +312,16 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """avg_pool2d as a layer; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None):
         super().__init__()
         self.kernel_size, self.padding, self.count_include_pad = kernel_size, padding, count_include_pad
         self.stride = kernel_size if stride is None else stride
+        self.ceil_mode, self.divisor_override = ceil_mode, divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -21,7 +21,7 @@ from .elementwise_math import (Acos, Asin, Atan, Copysign, Cos, Cosh, Erf, Exp2,
 from .linalg import Einsum, MatMul
 from .reductions import LogSoftmaxFunction, LogSumExp, Max, Mean, Min, Prod, SoftmaxFunction, Sum
 from .scans import CumProd, CumSum, LogCumSumExp, running_extremum_index
-from .shapes import Concat, Expand, Flip, GetItem, Pad, Permute, Reshape, Roll, Scatter, Tile
+from .shapes import Concat, Expand, Flip, GetItem, Pad, Permute, Reshape, Roll, Scatter, ScatterReduce, Tile
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast", "ToDevice", "Exp", "Log",
            "Sqrt", "Abs", "ReLUFunction", "SigmoidFunction", "TanhFunction", "GELUFunction", "Maximum", "Minimum",
@@ -31,4 +31,4 @@ __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "Clone", "Cast
            "Copysign", "LogAddExp", "Lerp", "LeakyReLUFunction", "ELUFunction", "SELU_ALPHA", "SELU_SCALE",
            "SiLUFunction", "MishFunction", "SoftplusFunction", "HardtanhFunction", "HardsigmoidFunction",
            "HardswishFunction", "LogSigmoidFunction", "SoftsignFunction", "Prod", "CumSum", "CumProd", "LogCumSumExp",
-           "running_extremum_index", "Flip", "Roll", "Scatter", "Tile", "Einsum"]
+           "running_extremum_index", "Flip", "Roll", "Scatter", "ScatterReduce", "Tile", "Einsum"]

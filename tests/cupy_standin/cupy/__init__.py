@@ -110,6 +110,7 @@ def copyto(dst, src, casting="same_kind", where=None):
     if not isinstance(dst, ndarray):
         raise TypeError(f"copyto: dst must be a cupy.ndarray, got {type(dst)}")
     kwargs = {} if where is None else {"where": _standin.device_operand(where)}
+    _standin.counters.operation("copyto")
     _np.copyto(dst._array, _standin.device_operand(src), casting=casting, **kwargs)
 
 
@@ -118,11 +119,13 @@ def asarray(a, dtype=None, order=None, *, blocking=False):
     if isinstance(a, ndarray):
         return a if dtype is None or a.dtype == _np.dtype(dtype) else a.astype(dtype)
     _standin.counters.host_to_device += 1
+    _standin.counters.operation("asarray")
     return _wrap(_np.array(a, dtype=dtype, order=order or "K", copy=True))
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
     """A new device array (always a copy, as CuPy's default); from host data it is a counted copy."""
+    _standin.counters.operation("array")
     if isinstance(obj, ndarray):
         return _wrap(_np.array(obj._array, dtype=dtype, copy=True, order=order, ndmin=ndmin))
     _standin.counters.host_to_device += 1

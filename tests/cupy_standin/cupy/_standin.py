@@ -1,6 +1,7 @@
 """The stand-in's device array, ufuncs and function wrappers, and the sync/copy counters (test support)."""
 from __future__ import annotations
 
+import collections
 import operator
 
 import numpy as _np
@@ -10,8 +11,14 @@ _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. Please use `.
 
 
 class Counters:
-    """Device-to-host syncs (a value read back: item, float, bool, get, asnumpy, boolean masks, ...) and
-    host-to-device copies (asarray/array of host data, host index arrays), since the last reset()."""
+    """Device-to-host syncs (a value read back: item, float, bool, get, asnumpy, boolean masks, ...),
+    host-to-device copies (asarray/array of host data, host index arrays), and device operations, since the
+    last reset().
+
+    An operation is a call that computes or copies on the device (a ufunc, a reduction, a product, a copy, an
+    assignment, a transfer, a random draw): about one kernel launch each in CuPy, `operations_by_name` saying
+    which. Views (reshape, transpose, basic indexing, ...) and allocations (empty) are not operations.
+    """
 
     def __init__(self):
         self.reset()
@@ -19,6 +26,12 @@ class Counters:
     def reset(self) -> None:
         self.syncs = 0
         self.host_to_device = 0
+        self.operations = 0
+        self.operations_by_name = collections.Counter()
+
+    def operation(self, name: str) -> None:
+        self.operations += 1
+        self.operations_by_name[name] += 1
 
     def snapshot(self) -> tuple[int, int]:
         return self.syncs, self.host_to_device
@@ -73,6 +86,18 @@ def _argument(value, name: str, position, keyword) -> object:
     return device_operand(value)
 
 
+# Functions that only allocate: no kernel runs.
+ALLOCATING = {"empty", "empty_like"}
+
+
+def _count_unless_view(name: str, result, source) -> None:
+    """Count an operation, unless `result` (a NumPy array, or a tuple/list of them) is a view of `source`."""
+    first = result[0] if isinstance(result, (tuple, list)) and result else result
+    if not (isinstance(first, _np.ndarray) and isinstance(source, _np.ndarray)
+            and _np.may_share_memory(first, source)):
+        counters.operation(name)
+
+
 def device_function(name: str, numpy_function, keywords: tuple, syncs: bool = False):
     """A module-level CuPy function: device operands only, the keywords CuPy takes, device results."""
     def function(*args, **kwargs):
@@ -83,7 +108,10 @@ def device_function(name: str, numpy_function, keywords: tuple, syncs: bool = Fa
             counters.syncs += 1
         args = [_argument(a, name, i, None) for i, a in enumerate(args)]
         kwargs = {k: _argument(v, name, None, k) for k, v in kwargs.items()}
-        return _wrap(numpy_function(*args, **kwargs))
+        result = numpy_function(*args, **kwargs)
+        if name not in ALLOCATING:
+            _count_unless_view(name, result, args[0] if args else None)
+        return _wrap(result)
     function.__name__ = function.__qualname__ = name
     function.keywords = keywords
     return function
@@ -102,6 +130,7 @@ class ufunc:
             raise TypeError(f"Wrong arguments {kwargs}")
         if out is not None and not isinstance(out, ndarray):
             raise TypeError(f"Output argument type must be cupy.ndarray, got {type(out)}")
+        counters.operation(self.__name__)
         extra = {} if dtype is None else {"dtype": dtype}
         if out is not None:
             self._ufunc(*device_operand(args), out=out._array, **extra)
@@ -109,6 +138,7 @@ class ufunc:
         return _wrap(self._ufunc(*device_operand(args), **extra))
 
     def _method(self, name, *args, out=None, **kwargs):
+        counters.operation(f"{self.__name__}.{name}")
         extra = {} if out is None else {"out": device_operand(out)}
         result = getattr(self._ufunc, name)(*device_operand(args), **{k: device_operand(v) for k, v in kwargs.items()},
                                             **extra)
@@ -124,6 +154,7 @@ class ufunc:
         return self._method("outer", A, B, **kwargs)
 
     def at(self, a, indices, b=None):
+        counters.operation(f"{self.__name__}.at")
         self._ufunc.at(device_operand(a), _device_index(indices, a.shape), *(() if b is None else (device_operand(b),)))
 
     def __repr__(self) -> str:
@@ -204,6 +235,7 @@ class ndarray:
     # ----- reading values back: each is a sync -----------------------------------------------------------
     def get(self, stream=None, order="C", out=None, blocking=True):
         counters.syncs += 1
+        counters.operation("get")
         if out is not None:
             out[...] = self._array
             return out
@@ -272,9 +304,12 @@ class ndarray:
 
     # ----- indexing ----------------------------------------------------------------------------------
     def __getitem__(self, key):
-        return _wrap(self._array[_device_index(key, self.shape)])
+        result = self._array[_device_index(key, self.shape)]
+        _count_unless_view("getitem", result, self._array)
+        return _wrap(result)
 
     def __setitem__(self, key, value):
+        counters.operation("setitem")
         parts = key if isinstance(key, tuple) else (key,)
         if isinstance(value, _np.ndarray):
             if not _has_array(parts) and value.ndim > 0:
@@ -287,17 +322,22 @@ class ndarray:
 
     # ----- methods: device operands in, device arrays out ------------------------------------------------
     def _call(self, name, *args, **kwargs):
-        return _wrap(getattr(self._array, name)(*device_operand(args),
-                                                **{k: device_operand(v) for k, v in kwargs.items()}))
+        result = getattr(self._array, name)(*device_operand(args), **{k: device_operand(v) for k, v in kwargs.items()})
+        _count_unless_view(name, result, self._array)
+        return _wrap(result)
 
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
-        return _wrap(self._array.astype(dtype, order=order, copy=copy, **({} if casting is None else
-                                                                         {"casting": casting})))
+        result = self._array.astype(dtype, order=order, copy=copy, **({} if casting is None else {"casting": casting}))
+        if result is not self._array:
+            counters.operation("astype")
+        return _wrap(result)
 
     def copy(self, order="C"):
+        counters.operation("copy")
         return _wrap(self._array.copy(order=order))
 
     def fill(self, value):
+        counters.operation("fill")
         if isinstance(value, _np.ndarray):
             if value.shape != ():
                 raise ValueError("non-scalar numpy.ndarray cannot be used for fill")
@@ -322,8 +362,14 @@ class ndarray:
     def flatten(self, order="C"):
         return self._call("flatten", order=order)
 
-    def view(self, dtype=None):
-        return self._call("view") if dtype is None else self._call("view", dtype)
+    def view(self, dtype=None, type=None):
+        """A view of the same memory, of another dtype and/or another ndarray subclass (CuPy's `type=`)."""
+        array_class = ndarray if type is None else type  # (whether CuPy keeps a subclass by default: unchecked)
+        if not issubclass(array_class, ndarray):
+            raise TypeError(f"view: type must be a subclass of cupy.ndarray, got {array_class}")
+        out = array_class.__new__(array_class)
+        out._array = self._array.view() if dtype is None else self._array.view(dtype)
+        return out
 
     def sum(self, axis=None, dtype=None, out=None, keepdims=False):
         return _module().sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims)

@@ -6,6 +6,7 @@ has this one. Its draws come from NumPy's Philox, so no test can pass by assumin
 import numpy as _np
 
 from ._standin import _wrap
+from ._standin import counters as _counters
 from ._standin import device_operand as _device_operand
 
 
@@ -20,15 +21,18 @@ class Generator:
         return self.__fill(self.__rng.standard_normal(size, dtype=_np.dtype(dtype)), out)
 
     def uniform(self, low=0.0, high=1.0, size=None, dtype=_np.float64):
+        _counters.operation("random.uniform")
         return _wrap(_np.asarray(self.__rng.uniform(_device_operand(low), _device_operand(high), size),
                                  dtype=dtype))
 
     def integers(self, low, high=None, size=None, dtype=_np.int64, endpoint=False):
+        _counters.operation("random.integers")
         return _wrap(_np.asarray(self.__rng.integers(_device_operand(low), _device_operand(high), size,
                                                      dtype=dtype, endpoint=endpoint)))
 
     @staticmethod
     def __fill(values, out):
+        _counters.operation("random")
         if out is None:
             return _wrap(_np.asarray(values))
         out._array[...] = values
