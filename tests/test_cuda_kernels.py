@@ -1,7 +1,7 @@
 """The CUDA fast paths without a GPU: every kernel source compiles for sm_90 with NVRTC (so a typo fails CI),
-every kernel the wrappers launch exists, and each fast path keeps its reference's signature.
-
-Their numbers are checked against the reference ops on a real GPU only (benchmarks/gpu_check.sh).
+every kernel the wrappers launch exists, each fast path keeps its reference's signature, and each gives its
+reference's results with its kernels compiled as host C++ (tests/cuda_kernels_on_cpu.py: their logic, not the
+GPU). On a real GPU the same cases run on the device (tests/test_fast_paths.py, through benchmarks/gpu_check.sh).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 
+from test_fast_paths import assert_same, cases_of, run_both
 from tinygrad_ift import backend, fast
 from tinygrad_ift.fast import cuda as fast_cuda
 
@@ -97,3 +98,27 @@ def test_allow_tf32_needs_a_gpu():
     else:
         with pytest.raises(RuntimeError, match="device cuda:0"):
             backend.allow_tf32(True)
+
+
+@pytest.fixture(scope="module")
+def host_launch(tmp_path_factory):
+    from cuda_kernels_on_cpu import HostLauncher, compiler_available
+    if not compiler_available():
+        pytest.skip("runs the CUDA kernels as host C++: needs g++")
+    return HostLauncher(tmp_path_factory.mktemp("host_kernels"))
+
+
+HANDED_TO_THE_REFERENCE = {"Adam-2", "SGD-3"}  # amsgrad and nesterov: the CUDA optimisers run the reference
+
+
+@pytest.mark.parametrize("case", cases_of("cuda"))
+def test_cuda_fast_paths_run_as_host_code_equal_their_references(case, host_launch, monkeypatch, request):
+    """Every CUDA fast path, its kernels compiled for the CPU (tests/cuda_kernels_on_cpu.py) and run on NumPy
+    arrays, gives its reference op's results: the kernels' index arithmetic and the Python around them, checked
+    without a GPU (a real GPU runs the same cases in tests/test_fast_paths.py)."""
+    monkeypatch.setattr(fast_cuda, "_launch", host_launch)
+    monkeypatch.setitem(fast._active, "cpu", fast.registered("cuda"))  # the CUDA classes, on "cpu" tensors
+    host_launch.launched.clear()
+    compute, rtol, atol = case("cpu")
+    assert_same(*run_both(compute), max(rtol, 1e-5), max(atol, 1e-5))
+    assert bool(host_launch.launched) != (request.node.callspec.id in HANDED_TO_THE_REFERENCE)

@@ -7,8 +7,9 @@ kernels each. Each subclasses its reference and registers itself with `replaces(
 dtype than float32/float64 go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
 
 The kernels compile on first use (CuPy's RawModule caches them per device and on disk); CI compiles
-cuda_kernels.cu for sm_90 with NVRTC (tests/test_cuda_kernels.py), and a real GPU checks each fast path
-against its reference through the prepared GPU command (benchmarks/gpu_check.sh).
+cuda_kernels.cu for sm_90 with NVRTC and runs each fast path with its kernels compiled as host C++ against its
+reference (tests/test_cuda_kernels.py), and a real GPU checks each fast path against its reference through the
+prepared GPU command (benchmarks/gpu_check.sh).
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 // CUDA kernels of the GPU fast paths (tinygrad_ift/fast/cuda.py). T is float or double: cuda.py compiles this
 // file once per dtype, after a `typedef float T;` (or double) line. tests/test_cuda_kernels.py compiles it for
-// sm_90 with NVRTC, without a GPU, so that a typo fails CI.
+// sm_90 with NVRTC, without a GPU, so that a typo fails CI, and as host C++ (tests/cuda_kernels_on_cpu.py, which
+// replaces block_sum2 by a sequential sum) to check every kernel against the reference ops on the CPU.
 //
 // Layouts: BatchNorm views x as (N, C, L) (L = H*W), one block per channel; cross-entropy takes logits (N, C),
 // one thread per row; conv columns are (N*OH*OW, G, kh*kw*C/G), channels last within a window.
