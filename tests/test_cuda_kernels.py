@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from test_fast_paths import assert_same, cases_of, run_both
-from tinygrad_ift import backend, fast
+from tinygrad_ift import backend, fast, ops
 from tinygrad_ift.fast import cuda as fast_cuda
+from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction
 
 OPTIONS = ["--gpu-architecture=sm_90", "--std=c++17"]
 KERNEL_DEFINITION = re.compile(r'extern "C" __global__ void (\w+)\(')
@@ -108,7 +109,8 @@ def host_launch(tmp_path_factory):
     return HostLauncher(tmp_path_factory.mktemp("host_kernels"))
 
 
-HANDED_TO_THE_REFERENCE = {"Adam-2", "SGD-3"}  # amsgrad and nesterov: the CUDA optimisers run the reference
+HANDED_TO_THE_REFERENCE = {"Adam-2", "SGD-3",  # amsgrad and nesterov: the CUDA optimisers run the reference
+                           "BatchNormFunction-5", "BatchNormFunction-6"}  # a float64 input, float32 statistics
 
 
 @pytest.mark.parametrize("case", cases_of("cuda"))
@@ -122,3 +124,23 @@ def test_cuda_fast_paths_run_as_host_code_equal_their_references(case, host_laun
     compute, rtol, atol = case("cpu")
     assert_same(*run_both(compute), max(rtol, 1e-5), max(atol, 1e-5))
     assert bool(host_launch.launched) != (request.node.callspec.id in HANDED_TO_THE_REFERENCE)
+
+
+@pytest.mark.parametrize("reference,options", [(ops.ReLUFunction, {}), (ops.GELUFunction, {}),
+                                                (BatchNormFunction, {"eps": 1e-5, "training": True}),
+                                                (BatchNormReLUFunction, {"eps": 1e-5, "training": False})])
+def test_cuda_backward_takes_a_gradient_of_another_dtype(reference, options, host_launch, monkeypatch):
+    """A float64 gradient reaching a float32 op's CUDA backward goes to the reference (or is cast), never into a
+    kernel compiled for the other dtype."""
+    monkeypatch.setattr(fast_cuda, "_launch", host_launch)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    grad = rng.standard_normal(x.shape)  # float64
+    if options and not options["training"]:
+        options = {**options, "running_mean": np.full(3, 0.1, np.float32), "running_var": np.full(3, 2.0, np.float32)}
+    results = []
+    for ctx in (fast.registered("cuda")[reference](), reference()):
+        ctx.forward(x, **options)
+        results.append(ctx.backward(grad))
+    for fast_result, reference_result in zip(*[r if isinstance(r, tuple) else (r,) for r in results]):
+        np.testing.assert_allclose(fast_result, reference_result, rtol=1e-5, atol=1e-5)

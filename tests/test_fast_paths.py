@@ -81,8 +81,9 @@ def batchnorm_module_case(device, make, x, training, affine, running, weight, bi
     return compute, 2e-5, 2e-5
 
 
-def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16)):
-    x = randn(*shape) * 3 + 5  # a mean far from 0, as after a ReLU
+def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16), dtype=np.float32):
+    """dtype: the input's; the module's parameters and running statistics stay float32."""
+    x = (randn(*shape) * 3 + 5).astype(dtype)  # a mean far from 0, as after a ReLU
     running = [np.zeros(shape[1], np.float32), np.ones(shape[1], np.float32)]
     return batchnorm_module_case(device, nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d, x, training, affine,
                                  running, randn(shape[1], seed=2), randn(shape[1], seed=3))
@@ -147,7 +148,9 @@ CASES = {  # reference op -> cases (functions of the device)
     ops.ReLUFunction: [relu_case],
     ops.GELUFunction: [gelu_case],
     BatchNormFunction: [batchnorm_case, partial(batchnorm_case, training=False), partial(batchnorm_case, affine=False),
-                        partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4))],
+                        partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4)),
+                        partial(batchnorm_case, training=False, dtype=np.float64),
+                        partial(batchnorm_case, dtype=np.float64)],
     BatchNormReLUFunction: [batchnorm_relu_case, partial(batchnorm_relu_case, training=False),
                             partial(batchnorm_relu_case, affine=False),
                             partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],

@@ -4,7 +4,7 @@ On the GPU the reference ops are launch-bound: each NumPy-style expression is on
 replace the ops of a training step that take many (BatchNorm, BatchNorm + ReLU, GELU, ReLU's backward, softmax
 cross-entropy, im2col and col2im, max pooling, and the optimiser updates, one launch per parameter) by one or two
 kernels each. Each subclasses its reference and registers itself with `replaces(..., "cuda")`; arrays of another
-dtype than float32/float64 go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
+dtype than float32/float64, or of mixed dtypes, go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
 
 The kernels compile on first use (CuPy's RawModule caches them per device and on disk); CI compiles
 cuda_kernels.cu for sm_90 with NVRTC and runs each fast path with its kernels compiled as host C++ against its
@@ -39,7 +39,9 @@ def source(dtype) -> str:
 
 
 def _supported(*arrays) -> bool:
-    return all(a.dtype in C_TYPES for a in arrays)
+    """Whether the kernels take these arrays: float32 or float64, all of one dtype (None: an input not given)."""
+    dtypes = {a.dtype for a in arrays if a is not None}
+    return len(dtypes) == 1 and dtypes.pop() in C_TYPES
 
 
 def _launch(name: str, like, threads: int, *args, blocks: int | None = None) -> None:
@@ -67,7 +69,7 @@ class ReLUCUDA(ReLUFunction):
     """ReLU whose backward is one kernel (the reference's is a comparison, then a product)."""
 
     def backward(self, grad):
-        if not _supported(grad):
+        if not _supported(grad, self.out):
             return super().backward(grad)
         xp = get_array_module(grad)
         grad, dx = xp.ascontiguousarray(grad), xp.empty(grad.shape, dtype=grad.dtype)
@@ -89,7 +91,7 @@ class GELUCUDA(GELUFunction):
         return out
 
     def backward(self, grad):
-        if self.approximate != "none" or not _supported(grad):
+        if self.approximate != "none" or not _supported(grad, self.a):
             return super().backward(grad)
         xp = get_array_module(grad)
         grad, dx = xp.ascontiguousarray(grad), xp.empty(grad.shape, dtype=grad.dtype)
@@ -103,13 +105,13 @@ class FusedBatchNorm:
     dx = dy scale - x coef + offset backward (the algebra of fast/cpu.py's BatchNormCPU). With `relu` the ReLU
     after it runs in the same kernels: y = max(x scale + shift, 0) forward, dy masked where y <= 0 backward (the
     mask recomputed from x, so the output is not kept). Mixed in before the reference it replaces, which runs
-    arrays of other dtypes."""
+    arrays of other dtypes, and inputs of mixed dtypes (the reference promotes them)."""
 
     relu = False
 
     def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
                 momentum=0.1):
-        self.fused = _supported(x)
+        self.fused = _supported(x, weight, bias, running_mean, running_var)
         if not self.fused:
             return super().forward(x, weight, bias, eps=eps, training=training, running_mean=running_mean,
                                    running_var=running_var, momentum=momentum)
@@ -143,7 +145,7 @@ class FusedBatchNorm:
             return super().backward(grad)
         xp = get_array_module(grad)
         n, c, length = self.sizes
-        dy, x, relu = xp.ascontiguousarray(grad), self.x, np.int32(self.relu)
+        dy, x, relu = xp.ascontiguousarray(grad, dtype=self.x.dtype), self.x, np.int32(self.relu)
         sum_dy, dot = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
         _launch("bn_backward_sums", dy, 0, dy, x, self.mean, self.scale, self.shift, relu, sum_dy, dot,
                 *_ints(n, c, length), blocks=c)
@@ -267,7 +269,7 @@ class MaxPoolCUDA(MaxPool):
 # ----- optimisers ------------------------------------------------------------------------------------------
 def _in_place_ready(param, grad) -> bool:
     """Whether the kernels can update the parameter's own memory: contiguous float32/float64 of one dtype."""
-    return _supported(param.data) and param.data.flags.c_contiguous and grad.dtype == param.data.dtype
+    return _supported(param.data, grad) and param.data.flags.c_contiguous
 
 
 @replaces(Adam, "cuda")
