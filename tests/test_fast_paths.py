@@ -116,8 +116,9 @@ def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True):
                                                 groups=groups), *arrays, device=device), 1e-5, 1e-5
 
 
-def max_pool_case(device, kernel=3, stride=2, padding=1, dilation=1):
-    x = np.random.default_rng(0).permutation(4 * 3 * 11 * 11).reshape(4, 3, 11, 11).astype(np.float32)  # no ties
+def max_pool_case(device, kernel=3, stride=2, padding=1, dilation=1, size=(11, 11)):
+    x = np.random.default_rng(0).permutation(4 * 3 * size[0] * size[1]).reshape(4, 3, *size)  # no ties
+    x = x.astype(np.float32)
     return forward_backward(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation), x, device=device), 0, 0
 
 
@@ -158,7 +159,8 @@ CASES = {  # reference op -> cases (functions of the device)
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
                      partial(conv_case, padding=0)],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
-              partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2)],
+              partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2),
+              partial(max_pool_case, kernel=2, stride=1, padding=1, dilation=4, size=(5, 3))],  # on padding only
     **{opt: [partial(optimiser_case, make=make) for make in makers] for opt, makers in OPTIMISERS.items()},
 }
 

@@ -222,6 +222,13 @@ extern "C" __global__ void col2im(const T* cols, T* image, int N, int C, int H, 
 }
 
 // ----- max pooling with the winning offset, one thread per output pixel of (N, C, OH, OW) --------------------
+// A window over the padding alone (possible with dilation) gives -infinity, as the reference's -inf padding, and
+// winner -1: its gradient goes nowhere.
+__device__ inline T minus_infinity() {
+    T zero = T(0);
+    return T(-1) / zero;
+}
+
 extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int NC, int H, int W, int KH, int KW,
                                             int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
@@ -239,7 +246,7 @@ extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int
             if (best_offset < 0 || value > best) { best = value; best_offset = ki * KW + kj; }
         }
     }
-    out[i] = best;
+    out[i] = best_offset < 0 ? minus_infinity() : best;
     winner[i] = best_offset;
 }
 
@@ -247,7 +254,7 @@ extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int
 extern "C" __global__ void max_pool_backward(const T* grad, const int* winner, T* dx, int NC, int H, int W, int KW,
                                              int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-    if (i >= (long long)NC * OH * OW) return;
+    if (i >= (long long)NC * OH * OW || winner[i] < 0) return;
     int ox = i % OW, oy = (i / OW) % OH;
     long long plane = i / ((long long)OW * OH);
     int ki = winner[i] / KW, kj = winner[i] % KW;
