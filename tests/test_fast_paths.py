@@ -109,8 +109,8 @@ def cross_entropy_case(device, smoothing=0.0):
                             randn(300, 10) * 4, device=device), 1e-6, 1e-6
 
 
-def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True):
-    x, w = randn(6, 4, 9, 9), randn(6, 4 // groups, 3, 3, seed=2)
+def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True, kernel=(3, 3)):
+    x, w = randn(6, 4, 9, 9), randn(6, 4 // groups, *kernel, seed=2)
     arrays = (x, w, randn(6, seed=3)) if bias else (x, w)
     return forward_backward(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation,
                                                 groups=groups), *arrays, device=device), 1e-5, 1e-5
@@ -150,6 +150,7 @@ CASES = {  # reference op -> cases (functions of the device)
     ops.GELUFunction: [gelu_case],
     BatchNormFunction: [batchnorm_case, partial(batchnorm_case, training=False), partial(batchnorm_case, affine=False),
                         partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4)),
+                        partial(batchnorm_case, shape=(32, 16, 50)),
                         partial(batchnorm_case, training=False, dtype=np.float64),
                         partial(batchnorm_case, dtype=np.float64)],
     BatchNormReLUFunction: [batchnorm_relu_case, partial(batchnorm_relu_case, training=False),
@@ -157,7 +158,8 @@ CASES = {  # reference op -> cases (functions of the device)
                             partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
-                     partial(conv_case, padding=0)],
+                     partial(conv_case, padding=0), partial(conv_case, kernel=(1, 1), stride=2, padding=0, bias=False),
+                     partial(conv_case, kernel=(2, 3), stride=(2, 1), padding=(0, 2))],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
               partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2),
               partial(max_pool_case, kernel=2, stride=1, padding=1, dilation=4, size=(5, 3))],  # on padding only
