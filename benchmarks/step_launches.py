@@ -111,8 +111,11 @@ def main(argv: list[str] | None = None) -> dict:
         results = {}
         for name, choice in (("fast_paths", contextlib.nullcontext), ("reference_ops", lambda: tg.reference_ops("cuda"))):
             dot_path = Path(out).with_name(f"{Path(out).stem}_{args.model}_{name}.dot")
-            with choice():
-                results[name] = graph_nodes(make_training_step(args.model, batch), dot_path)
+            try:  # a step that cannot be captured (a sync, an API that capture forbids) is reported, not fatal
+                with choice():
+                    results[name] = graph_nodes(make_training_step(args.model, batch), dot_path)
+            except Exception as err:
+                results[name] = {"error": repr(err)}
             print(f"{args.model} batch {batch}, {name}: {results[name]}", flush=True)
     save_results("step_launches", "device calls per training step", "cuda", out, results,
                  {"model": args.model, "batch": batch, "optimizer": "AdamW", "standin": args.standin})

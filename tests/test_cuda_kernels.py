@@ -88,8 +88,7 @@ def test_the_cuda_fast_paths_cover_the_launch_heavy_ops():
     """The CUDA table covers the ops a training step of the course models spends its launches on."""
     names = {ref.__name__ for ref in fast.registered("cuda")}
     assert {"BatchNormFunction", "BatchNormReLUFunction", "GELUFunction", "CrossEntropy", "Adam", "AdamW", "SGD",
-            "Conv2dFunction",
-            "MaxPool", "ReLUFunction"} <= names
+            "Conv2dFunction", "MaxPool", "ReLUFunction"} <= names
 
 
 def test_allow_tf32_needs_a_gpu():
