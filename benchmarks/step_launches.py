@@ -77,6 +77,11 @@ def graph_nodes(step, dot_path: Path) -> dict:
             graph = stream.end_capture()
     dot = graph.debug_dot_str()
     dot_path.write_text(dot)
+    return count_nodes(dot)
+
+
+def count_nodes(dot: str) -> dict:
+    """The nodes of a CUDA graph's DOT text, in all and by type."""
     entries = NODE.split(dot)[2::2]  # the text after each node's name, up to the next node
     counts = dict.fromkeys(NODE_TYPES + ("other",), 0)
     for entry in entries:
