@@ -66,13 +66,23 @@ def model_config(profile: str, model: str, **changes) -> dict:
     return config
 
 
+VALIDATION_SPLITS = ("held_out", "course_redraw")
+
+
 def cifar_run(profile: str, model: str, optimizer: str = "adamw", lr: float = 1e-3, augment: bool = True,
-              init: str = "course", jpeg_test_quality: int | None = None, **config_changes) -> dict:
-    """The settings of one training run."""
-    return {"kind": "cifar", "model": model, "model_config": model_config(profile, model, **config_changes),
-            "optimizer": optimizer, "lr": lr, "weight_decay": 0.0 if optimizer == "adam" else WEIGHT_DECAY,
-            "momentum": 0.9, "seed": 42, "augment": augment, "init": init, "jpeg_test_quality": jpeg_test_quality,
-            **data_settings(profile, model)}
+              init: str = "course", jpeg_test_quality: int | None = None, validation: str = "held_out",
+              **config_changes) -> dict:
+    """The settings of one training run. `validation`: "held_out" (images never trained on) or "course_redraw"
+    (drawn again as the course's main.py draws them, see redrawn_validation)."""
+    if validation not in VALIDATION_SPLITS:
+        raise ValueError(f"cifar_run: validation {validation!r} is not one of {VALIDATION_SPLITS}")
+    settings = {"kind": "cifar", "model": model, "model_config": model_config(profile, model, **config_changes),
+                "optimizer": optimizer, "lr": lr, "weight_decay": 0.0 if optimizer == "adam" else WEIGHT_DECAY,
+                "momentum": 0.9, "seed": 42, "augment": augment, "init": init,
+                "jpeg_test_quality": jpeg_test_quality, **data_settings(profile, model)}
+    if validation != "held_out":  # only when set: the runs made before this setting keep their identity
+        settings["validation"] = validation
+    return settings
 
 
 def flow_run(profile: str, model: str) -> dict:
@@ -100,8 +110,10 @@ def make_splits(settings: dict, arrays: dict, device: str) -> DataSplits:
     train_set = Subset(full, np.asarray(train_set.indices)[_indices(len(train_set), settings["subset"])])
     splits = {"train": train_set}
     if "valid_size" in settings:
-        splits["valid"] = Subset(full, np.asarray(valid_set.indices)[_indices(len(valid_set),
-                                                                               settings["valid_size"])])
+        valid_indices = np.asarray(valid_set.indices)[_indices(len(valid_set), settings["valid_size"])]
+        if settings.get("validation") == "course_redraw":
+            valid_indices = redrawn_validation(train_set.indices, valid_indices, settings["seed"])
+        splits["valid"] = Subset(full, valid_indices)
         test = ArrayDataset(arrays["x_test"], arrays["y_test"])
         keep = np.random.default_rng(settings["seed"]).permutation(len(test))[:settings["test_size"]]
         splits["test"] = Subset(test, np.sort(keep))
@@ -116,6 +128,16 @@ def make_splits(settings: dict, arrays: dict, device: str) -> DataSplits:
     valid = loader(splits.get("valid", splits["train"]), eval_transform(spec), False)
     test = loader(splits.get("test", splits["train"]), eval_transform(spec), False)
     return DataSplits(train, valid, test, image_shape=(3, size, size))
+
+
+def redrawn_validation(train_indices: np.ndarray, valid_indices: np.ndarray, seed: int) -> np.ndarray:
+    """Validation images drawn as the course's main.py draws them: it splits the 50,000 training images twice,
+    with two independent random_split calls (one per transform), keeping the training part of the first and the
+    validation part of the second, so most validation images are training images (4,489 of 5,000 with the
+    course's seed 42). Here the second draw takes as many images from the run's training and held-out
+    validation images together (all 50,000 under the full profile)."""
+    pool = np.concatenate([train_indices, valid_indices])
+    return np.random.default_rng([seed, 1]).permutation(pool)[len(pool) - len(valid_indices):]
 
 
 def jpeg_round_trip(images: np.ndarray, quality: int) -> np.ndarray:
@@ -174,12 +196,23 @@ def execute_cifar(settings: dict, run_dir: Path, device: str, data_dir: str | No
     trainer.resume()
     results = trainer.fit()
     results["seconds_per_epoch"] = float(np.mean(results["epoch_times"]))
+    valid_indices = np.asarray(data.valid_loader.dataset.indices)
+    trained_on = np.isin(valid_indices, data.train_loader.dataset.indices)
+    results["valid_seen_in_training"] = float(trained_on.mean())
+
+    def score(x: np.ndarray, y: np.ndarray, description: str) -> tuple[float, float]:
+        loader = DataLoader(ArrayDataset(x, y), batch_size=settings["batch_size"],
+                            transform=eval_transform(SPECS["cifar10"]), device=device)
+        return trainer.evaluate(loader, description)
+
+    if trained_on.any() and not trained_on.all():  # the validation accuracy on each part, apart
+        for key, part in (("valid_acc_trained_on", valid_indices[trained_on]),
+                          ("valid_acc_held_out", valid_indices[~trained_on])):
+            results[key] = score(arrays["x_train"][part], arrays["y_train"][part], key)[1]
     if settings["jpeg_test_quality"]:
         test_indices = np.asarray(data.test_loader.dataset.indices)
         x = jpeg_round_trip(arrays["x_test"][test_indices], settings["jpeg_test_quality"])
-        loader = DataLoader(ArrayDataset(x, arrays["y_test"][test_indices]), batch_size=settings["batch_size"],
-                            transform=eval_transform(SPECS["cifar10"]), device=device)
-        results["jpeg_test_loss"], results["jpeg_test_acc"] = trainer.evaluate(loader, "JPEG test")
+        results["jpeg_test_loss"], results["jpeg_test_acc"] = score(x, arrays["y_test"][test_indices], "JPEG test")
     if Device(device).type == "cpu":  # last: the measured step changes the weights (the checkpoint is written)
         results["step_peak_bytes"] = one_step_peak_bytes(trainer)
     return results

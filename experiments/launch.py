@@ -11,7 +11,7 @@ from tinygrad_ift.backend import cuda_device_count
 from tinygrad_ift.files import read_json
 
 from . import cifar, inf8225, regression
-from .store import RESULT_FILE, SETTINGS_FILE, save_result
+from .store import RESULT_FILE, SETTINGS_FILE, RunBusyError, run_lock, save_result
 
 EXECUTORS = {
     "cifar": cifar.execute_cifar,
@@ -41,14 +41,16 @@ class SlurmOptions:
 
 
 def execute(run_dir: str | Path, device: str, data_dir: str | None) -> dict:
-    """Run (or resume) the run whose settings.json is in run_dir; its result.json marks it finished."""
+    """Run (or resume) the run whose settings.json is in run_dir; its result.json marks it finished.
+    Raises RunBusyError when another process is running the same run."""
     run_dir = Path(run_dir)
-    if (run_dir / RESULT_FILE).is_file():  # finished meanwhile (a requeued job, or another process)
-        return read_json(run_dir / RESULT_FILE)
-    settings = read_json(run_dir / SETTINGS_FILE)
-    result = EXECUTORS[settings["kind"]](settings, run_dir, device, data_dir)
-    save_result(run_dir, result)
-    return result
+    with run_lock(run_dir):
+        if (run_dir / RESULT_FILE).is_file():  # finished meanwhile (a requeued job, or another process)
+            return read_json(run_dir / RESULT_FILE)
+        settings = read_json(run_dir / SETTINGS_FILE)
+        result = EXECUTORS[settings["kind"]](settings, run_dir, device, data_dir)
+        save_result(run_dir, result)
+        return result
 
 
 _worker_device: str = "cpu"
@@ -72,27 +74,40 @@ def worker_devices(device: str, jobs: int) -> list[str]:
 
 
 def run_local(run_dirs: list[Path], device: str, data_dir: str | None, jobs: int = 1) -> None:
-    """Each run in turn in this process (jobs=1), or spread over `jobs` worker processes."""
+    """Each run in turn in this process (jobs=1), or spread over `jobs` worker processes. A run that fails, or
+    that another process is running, does not stop the others; they are all reported at the end."""
     if jobs == 1:
-        failed = []
+        outcomes = []
         for run_dir in run_dirs:
             try:
                 execute(run_dir, device, data_dir)
-            except Exception as err:  # one failed run must not stop the others; all are reported at the end
-                print(f"run {run_dir} failed: {type(err).__name__}: {err}")
-                failed.append(run_dir)
-        if failed:
-            raise RunsFailedError(f"{len(failed)} run(s) failed (their messages are above): "
-                                  f"{', '.join(map(str, failed))}")
-        return
-    context = multiprocessing.get_context("spawn")
-    devices = context.Queue()
-    for claimed in worker_devices(device, jobs):
-        devices.put(claimed)
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_claim_device, initargs=(devices,)) as pool:
-        futures = [pool.submit(_execute_in_worker, str(run_dir), data_dir) for run_dir in run_dirs]
-        for future in futures:
-            future.result()  # re-raises a run's error here
+                outcomes.append((run_dir, None))
+            except Exception as err:
+                outcomes.append((run_dir, err))
+    else:
+        context = multiprocessing.get_context("spawn")
+        devices = context.Queue()
+        for claimed in worker_devices(device, jobs):
+            devices.put(claimed)
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_claim_device,
+                                 initargs=(devices,)) as pool:
+            futures = [pool.submit(_execute_in_worker, str(run_dir), data_dir) for run_dir in run_dirs]
+            outcomes = [(run_dir, future.exception()) for run_dir, future in zip(run_dirs, futures)]
+    report_outcomes(outcomes)
+
+
+def report_outcomes(outcomes: list[tuple[Path, BaseException | None]]) -> None:
+    """One line per run that did not finish here; RunsFailedError when there is any."""
+    unfinished = [(run_dir, err) for run_dir, err in outcomes if err is not None]
+    for run_dir, err in unfinished:
+        if isinstance(err, RunBusyError):
+            print(f"skipped: {err}")
+        else:
+            print(f"run {run_dir} failed: {type(err).__name__}: {err}")
+    if unfinished:
+        busy = sum(isinstance(err, RunBusyError) for _, err in unfinished)
+        raise RunsFailedError(f"{len(unfinished) - busy} run(s) failed and {busy} run(s) are being run by "
+                              "another process (one line each above)")
 
 
 def resumable_run():

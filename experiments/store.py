@@ -7,18 +7,28 @@
 A finished run with the same settings is reused; other settings give another folder, so a run is never
 overwritten by a different one; an unfinished folder is resumed (CIFAR-10 runs continue from their last
 epoch's checkpoint, shorter runs start again). Where a run executes (device, data folder) is not part of
-its identity.
+its identity. A process runs a run only while it holds the run's lock (<run folder>/.lock): a second process
+asking for the same run is refused (RunBusyError) instead of writing the same files at the same time.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from tinygrad_ift.files import read_json, write_json
 
-SETTINGS_FILE, RESULT_FILE = "settings.json", "run_result.json"
+SETTINGS_FILE, RESULT_FILE, LOCK_FILE = "settings.json", "run_result.json", ".lock"
+
+
+class RunBusyError(RuntimeError):
+    """Another process is running this run now."""
 
 
 def run_hash(settings: dict) -> str:
@@ -69,3 +79,25 @@ def load_result(run: Run, results_dir: Path) -> dict | None:
 
 def save_result(run_dir: Path, result: dict) -> None:
     write_json(run_dir / RESULT_FILE, result)
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run's lock while the block runs, or raise RunBusyError at once when another process holds it.
+    An advisory lock of the operating system (flock): it goes with the process, so a killed or preempted run
+    leaves no stale lock behind."""
+    with open(Path(run_dir) / LOCK_FILE, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise RunBusyError(f"{run_dir} is being run by {holder}; not running it twice (run the same "
+                               "command again when it has finished to reuse its result)") from None
+        try:
+            lock.truncate(0)
+            lock.write(f"process {os.getpid()} on {socket.gethostname()}")
+            lock.flush()
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -61,3 +61,26 @@ def threads(request):
     tg.set_num_threads(request.param)
     yield request.param
     tg.set_num_threads(before)
+
+
+_MAKERS = ("tensor", "zeros", "ones", "full", "empty", "linspace", "eye", "arange", "rand", "randn", "randint")
+
+
+class _OnDevice:
+    """tinygrad_ift with its tensor-making functions (tensor, zeros, ...) making tensors on one device."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def __getattr__(self, name):
+        import functools
+        import tinygrad_ift as tg
+        attr = getattr(tg, name)
+        return functools.partial(attr, device=self.device) if name in _MAKERS else attr
+
+
+@pytest.fixture
+def tg_on(device):
+    """`tg` whose tg.tensor(...), tg.zeros(...) etc. land on `device`, so that a test body written once for a
+    library argument (tg or torch) runs on each device."""
+    return _OnDevice(device)

@@ -120,6 +120,35 @@ def test_an_interrupted_cifar_run_resumes_from_its_checkpoint(tmp_path, monkeypa
     assert is_finished(run_dir)
 
 
+HOLD_LOCK = """
+import sys
+from experiments.store import run_lock
+with run_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_run_that_another_process_is_running_is_refused(tmp_path, capsys):
+    (run,) = EXPERIMENTS["bayesnet"].run_list("smoke")
+    run_dir = prepare(run, tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(run_dir)], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(SystemExit) as stop:
+            cli.main(["run", "bayesnet", "--profile", "smoke", "--results_dir", str(tmp_path)])
+        assert "1 run(s) are being run by another process" in str(stop.value.code)
+        skipped = [line for line in capsys.readouterr().out.splitlines() if line.startswith("skipped:")]
+        assert len(skipped) == 1 and f"being run by process {holder.pid} on" in skipped[0]
+        assert not is_finished(run_dir)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    cli.main(["run", "bayesnet", "--profile", "smoke", "--results_dir", str(tmp_path)])  # released: it runs
+    assert is_finished(run_dir)
+
+
 # ----- every experiment under the smoke profile, the report, reuse -------------------------------------------
 @pytest.fixture(scope="module")
 def smoke_store(tmp_path_factory):
@@ -148,7 +177,16 @@ def test_report_shows_every_experiment_and_the_published_figures(smoke_store):
     assert "2,188,298" in report and "0.946" in report and "0.868" in report and "0.112" in report
     assert "Not run yet" not in report
     for link in [part.split(")")[0] for part in report.split("](")[1:]]:
-        assert (smoke_store / link).is_file(), link
+        assert link.startswith("https://") or (smoke_store / link).is_file(), link
+
+
+def test_the_course_validation_split_holds_training_images(smoke_store):
+    runs = {run.label: load_result(run, smoke_store) for run in EXPERIMENTS["mlp_gap"].run_list("smoke")}
+    assert runs["course MLP"]["valid_seen_in_training"] == 0.0
+    redrawn = runs["course's validation split"]
+    assert redrawn["valid_seen_in_training"] > 0.3
+    assert 0.0 <= redrawn["valid_acc_trained_on"] <= 1.0 and 0.0 <= redrawn["valid_acc_held_out"] <= 1.0
+    assert "valid_acc_held_out" not in runs["course MLP"]
 
 
 def test_list_counts_finished_runs(smoke_store, capsys):
@@ -195,6 +233,16 @@ def test_a_preempted_job_is_requeued_with_the_same_run(tmp_path):
     requeued = job.checkpoint(str(tmp_path), "cpu", None)
     assert isinstance(requeued, submitit.helpers.DelayedSubmission)
     assert requeued.args == (str(tmp_path), "cpu", None) and requeued.function is job
+
+
+def test_redrawn_validation_is_drawn_as_the_course_main_py_draws_it():
+    from experiments.cifar import redrawn_validation
+    train, valid = np.arange(45000), np.arange(45000, 50000)
+    redrawn = redrawn_validation(train, valid, seed=42)
+    assert len(np.unique(redrawn)) == 5000 and np.isin(redrawn, np.arange(50000)).all()
+    assert 0.88 < np.isin(redrawn, train).mean() < 0.92  # the course's own split: 4,489 of 5,000
+    with pytest.raises(ValueError, match="validation"):
+        cifar_run("smoke", "mlp", validation="leaky")
 
 
 def test_jpeg_test_pass_scores_the_trained_model(tmp_path, monkeypatch):

@@ -7,15 +7,15 @@ import pytest
 import tinygrad_ift as tg
 
 
-def _graph():
-    x = tg.tensor(np.ones((4, 3), dtype=np.float32))
-    w = tg.randn(3, 2, requires_grad=True)
+def _graph(device="cpu"):
+    x = tg.tensor(np.ones((4, 3), dtype=np.float32), device=device)
+    w = tg.randn(3, 2, requires_grad=True, device=device)
     loss = (x @ w).tanh().sum()
     return x, w, loss
 
 
-def test_dot_text_has_each_op_tensor_shape_and_dtype_and_the_edges():
-    x, w, loss = _graph()
+def test_dot_text_has_each_op_tensor_shape_and_dtype_and_the_edges(device):
+    x, w, loss = _graph(device)
     dot = tg.draw_graph(loss, names={w: "w"})
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     for op in ("MatMul", "TanhFunction", "Sum"):

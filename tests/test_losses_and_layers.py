@@ -21,9 +21,9 @@ WEIGHT = np.array([0.5, 2.0, 1.0, 1.5])
 PROBS = RNG.dirichlet(np.ones(4), size=5)
 
 
-def _lib_args(lib, kwargs):
-    """Arrays among the keyword arguments as tensors of that library."""
-    wrap = (lambda a: tg.tensor(a)) if lib is tg else (lambda a: torch.tensor(a))
+def _lib_args(lib, kwargs, device="cpu"):
+    """Arrays among the keyword arguments as tensors of that library (ours on `device`)."""
+    wrap = (lambda a: tg.tensor(a, device=device)) if lib is tg else (lambda a: torch.tensor(a))
     return {k: wrap(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
 
 
@@ -52,21 +52,21 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_loss_matches_torch_and_finite_differences(case):
+def test_loss_matches_torch_and_finite_differences(case, device):
     name, x, target, kwargs = CASES[case]
     ours = getattr(F, name)
     # (a) float64 against finite differences
-    x64 = tg.tensor(x, requires_grad=True)
-    assert tg.gradcheck(lambda t: ours(t, target, **_lib_args(tg, kwargs)), [x64])
+    x64 = tg.tensor(x, requires_grad=True, device=device)
+    assert tg.gradcheck(lambda t: ours(t, target, **_lib_args(tg, kwargs, device)), [x64])
     # (b) float32 against torch, forward and input gradient
-    x32, ref = tg.tensor(x.astype(np.float32), requires_grad=True), torch.tensor(x, dtype=torch.float32,
-                                                                                 requires_grad=True)
+    x32 = tg.tensor(x.astype(np.float32), requires_grad=True, device=device)
+    ref = torch.tensor(x, dtype=torch.float32, requires_grad=True)
     kwargs32 = {k: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
                 for k, v in kwargs.items()}
     target32 = target.astype(np.float32) if target.dtype.kind == "f" else target
-    out = ours(x32, target32, **_lib_args(tg, kwargs32))
+    out = ours(x32, target32, **_lib_args(tg, kwargs32, device))
     expected = getattr(TF, name)(ref, torch.tensor(target32), **_lib_args(torch, kwargs32))
-    assert out.dtype == np.float32 and out.shape == tuple(expected.shape)
+    assert out.dtype == np.float32 and out.shape == tuple(expected.shape) and out.device == device
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
     out.sum().backward()
     expected.sum().backward()
@@ -75,11 +75,11 @@ def test_loss_matches_torch_and_finite_differences(case):
 
 @settings(max_examples=10, deadline=None)
 @given(p=st.floats(0, 1), y=st.floats(0, 1), logit=st.floats(-120, 120))
-def test_binary_cross_entropy_extremes_stay_finite_as_torch(p, y, logit):
+def test_binary_cross_entropy_extremes_stay_finite_as_torch(p, y, logit, device):
     for fn, x in ((F.binary_cross_entropy, p), (F.binary_cross_entropy_with_logits, logit)):
-        mine = tg.tensor([x], dtype=np.float64, requires_grad=True)
+        mine = tg.tensor([x], dtype=np.float64, requires_grad=True, device=device)
         ref = torch.tensor([x], dtype=torch.float64, requires_grad=True)
-        out = fn(mine, tg.tensor([y], dtype=np.float64))
+        out = fn(mine, tg.tensor([y], dtype=np.float64, device=device))
         expected = getattr(TF, fn.__name__)(ref, torch.tensor([y], dtype=torch.float64))
         out.backward()
         expected.backward()
@@ -87,7 +87,8 @@ def test_binary_cross_entropy_extremes_stay_finite_as_torch(p, y, logit):
         np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-6, atol=1e-12)
 
 
-def test_loss_modules_pass_their_options():
+def test_loss_modules_pass_their_options(tg_on):
+    tg = tg_on
     logits, labels = tg.tensor(LOGITS.astype(np.float32)), LABELS
     assert tg.nn.CrossEntropyLoss(weight=tg.tensor(WEIGHT), label_smoothing=0.1)(logits, labels).item() == \
         pytest.approx(TF.cross_entropy(torch.tensor(LOGITS, dtype=torch.float32), torch.tensor(labels),
@@ -116,17 +117,17 @@ def test_loss_errors():
     ("ConvTranspose2d", (4, 2, 3), dict(stride=2, padding=1, output_padding=1), (2, 4, 5, 5)),
     ("ConvTranspose2d", (4, 6, 2), dict(groups=2, bias=False), (1, 4, 3, 3)),
 ])
-def test_conv_modules_match_torch_with_the_same_parameters(name, args, kwargs, shape):
+def test_conv_modules_match_torch_with_the_same_parameters(name, args, kwargs, shape, device):
     tg.manual_seed(0)
-    ours, theirs = getattr(tg.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    ours, theirs = getattr(tg.nn, name)(*args, **kwargs).to(device), getattr(torch.nn, name)(*args, **kwargs)
     assert ours.weight.shape == tuple(theirs.weight.shape)
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
         if theirs.bias is not None:
             theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
     x = RNG.standard_normal(shape).astype(np.float32)
-    np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours(tg.tensor(x, device=device)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_upsample_module_and_layer_errors():
@@ -136,10 +137,16 @@ def test_upsample_module_and_layer_errors():
                                    torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="interpolate: mode 'bilinear' does not fit a 3-D input"):
         F.interpolate(tg.zeros(1, 2, 3), size=4, mode="bilinear")
+    with pytest.raises(ValueError, match="interpolate: mode 'bicubic' does not fit a 3-D input; use one of"):
+        F.interpolate(tg.zeros(1, 2, 3), size=4, mode="bicubic")
+    with pytest.raises(ValueError, match="interpolate: align_corners only applies to the linear and cubic modes"):
+        F.interpolate(tg.zeros(1, 2, 3), size=4, mode="area", align_corners=True)
     with pytest.raises(ValueError, match=r"pad: reflect padding of \(3, 0\) needs dim 1 of \(2, 3\) longer than 3"):
         F.pad(tg.zeros(2, 3), (3, 0), mode="reflect")
     with pytest.raises(ValueError, match="conv_transpose2d: output_padding"):
         F.conv_transpose2d(tg.zeros(1, 1, 2, 2), tg.zeros(1, 1, 2, 2), output_padding=1)
+    with pytest.raises(ValueError, match=r"fold: expected input \(N, C\*4, 4\) for output_size \(3, 3\)"):
+        F.fold(tg.zeros(1, 4, 5), (3, 3), 2, stride=1)
     with pytest.raises(ValueError, match="einsum: subscript 'i' repeats in 'ii' over dims of different sizes 2 and 3"):
         tg.einsum("ii->i", tg.zeros(2, 3))
 
@@ -150,14 +157,15 @@ def test_upsample_module_and_layer_errors():
                                                                               padding=(1, 1), dilation=(1, 2)), (6, 7)),
     (dict(kernel_size=2, stride=3, ceil_mode=True), (7, 8)),
 ])
-def test_max_pool2d_ceil_mode_indices_and_unpool_match_torch(kwargs, hw):
+def test_max_pool2d_ceil_mode_indices_and_unpool_match_torch(kwargs, hw, device):
     x_np = RNG.permutation(2 * 3 * hw[0] * hw[1]).reshape(2, 3, *hw).astype(np.float64) / 10  # no ties
-    x, tx = tg.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    x, tx = tg.tensor(x_np, requires_grad=True, device=device), torch.tensor(x_np, requires_grad=True)
     out, idx = F.max_pool2d(x, return_indices=True, **kwargs)
     expected, tidx = TF.max_pool2d(tx, return_indices=True, **kwargs)
     np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
-    assert tg.gradcheck(lambda t: F.max_pool2d(t, **kwargs), [tg.tensor(x_np, requires_grad=True)])
+    assert idx.device == device
+    assert tg.gradcheck(lambda t: F.max_pool2d(t, **kwargs), [tg.tensor(x_np, requires_grad=True, device=device)])
     if "dilation" in kwargs:  # max_unpool2d has no dilation: its default output would not hold these indices
         return
     unpool_kwargs = {k: v for k, v in kwargs.items() if k in ("kernel_size", "stride", "padding")}
@@ -166,6 +174,6 @@ def test_max_pool2d_ceil_mode_indices_and_unpool_match_torch(kwargs, hw):
     expected_unpooled = TF.max_unpool2d(expected, tidx, output_size=size, **unpool_kwargs)
     np.testing.assert_array_equal(unpooled.detach().numpy(), expected_unpooled.detach().numpy())
     weights = RNG.standard_normal(unpooled.shape)
-    (unpooled * tg.tensor(weights)).sum().backward()
+    (unpooled * tg.tensor(weights, device=device)).sum().backward()
     (expected_unpooled * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())

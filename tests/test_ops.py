@@ -344,7 +344,7 @@ def conv_transpose2d_case(d):
 
 def interpolate_case(mode):
     def draw(d):
-        spatial = 2 if mode == "bilinear" else d.draw(st.integers(1, 2))
+        spatial = 2 if mode in ("bilinear", "bicubic") else d.draw(st.integers(1, 2))
         s = tuple(d.draw(st.integers(1, 4)) for _ in range(2 + spatial))
         if d.draw(st.booleans()):
             kw = dict(size=tuple(d.draw(st.integers(1, 6)) for _ in range(spatial)))
@@ -352,7 +352,7 @@ def interpolate_case(mode):
             kw = dict(scale_factor=d.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0])))
             if min(int(n * kw["scale_factor"]) for n in s[2:]) < 1:
                 kw = dict(size=s[2:])
-        if mode == "bilinear":
+        if mode in ("bilinear", "bicubic"):
             kw["align_corners"] = d.draw(st.booleans())
         return [values(d, s)], lambda a: F.interpolate(a, mode=mode, **kw), lambda a: TF.interpolate(a, mode=mode, **kw)
     return Case(f"interpolate_{mode}", draw)
@@ -369,6 +369,22 @@ def avg_pool2d_case(d):
     return [values(d, s)], lambda a: F.avg_pool2d(a, **kw), lambda a: TF.avg_pool2d(a, **kw)
 
 
+def max_unpool2d_case(d):
+    """Pool distinct values with indices, then place them back (the gradient flows through both). Windows do not
+    overlap: a pixel that wins two windows is placed twice, where torch's gradient (a gather) counts it twice."""
+    kernel = d.draw(st.integers(1, 3))
+    stride = d.draw(st.sampled_from([None, kernel, kernel + 1]))
+    padding = d.draw(st.integers(0, kernel // 2))
+    hw = (d.draw(st.integers(kernel, 5)), d.draw(st.integers(kernel, 5)))
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2))) + hw
+
+    def run(a, pool, unpool):
+        out, indices = pool(a, kernel, stride, padding, return_indices=True)
+        return unpool(out * 2, indices, kernel, stride, padding, output_size=hw)
+    return ([values(d, s, "distinct")], lambda a: run(a, F.max_pool2d, F.max_unpool2d),
+            lambda a: run(a, TF.max_pool2d, TF.max_unpool2d))
+
+
 def pad_mode_case(mode):
     def draw(d):
         s = tuple(d.draw(st.integers(2, 4)) for _ in range(d.draw(st.integers(3, 4))))
@@ -383,6 +399,16 @@ def unfold_im2col_case(d):
     kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 3))), dilation=d.draw(st.integers(1, 2)),
               padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
     return [values(d, s)], lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw)
+
+
+def fold_case(d):
+    """Columns for a drawn image size and window geometry; overlapping windows (stride 1) sum."""
+    hw = (d.draw(st.integers(5, 6)), d.draw(st.integers(5, 6)))  # the kernel's extent is at most 5
+    kw = dict(kernel_size=(d.draw(st.integers(1, 3)), d.draw(st.integers(1, 2))), dilation=d.draw(st.integers(1, 2)),
+              padding=d.draw(st.integers(0, 1)), stride=(d.draw(st.integers(1, 2)), 1))
+    columns = TF.unfold(torch.zeros(1, 1, *hw), **kw).shape
+    s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)) * columns[1], columns[2])
+    return [values(d, s)], lambda a: F.fold(a, hw, **kw), lambda a: TF.fold(a, hw, **kw)
 
 
 def attention_case(d):
@@ -581,12 +607,17 @@ CASES = [
     Case("conv1d", conv1d_case),
     Case("conv_transpose2d", conv_transpose2d_case),
     Case("avg_pool2d", avg_pool2d_case),
+    Case("max_unpool2d", max_unpool2d_case),
     interpolate_case("nearest"),
     interpolate_case("bilinear"),
+    interpolate_case("nearest-exact"),
+    interpolate_case("area"),
+    interpolate_case("bicubic"),
     pad_mode_case("reflect"),
     pad_mode_case("replicate"),
     pad_mode_case("circular"),
     Case("unfold_im2col", unfold_im2col_case),
+    Case("fold", fold_case),
     Case("scaled_dot_product_attention", attention_case),
     Case("einsum", einsum_case),
     shaped("normalize", lambda a, s: F.normalize(a, dim=-1), lambda a, s: TF.normalize(a, dim=-1), domain="nonzero"),

@@ -10,8 +10,9 @@ A = np.array([[5, -7, 0], [12, 3, -1]])
 B = np.array([[3, 2, 5], [-5, 3, 4]])
 
 
-def _same(ours, theirs):
+def _same(ours, theirs, device=None):
     theirs = theirs if isinstance(theirs, torch.Tensor) else torch.as_tensor(theirs)
+    assert device is None or ours.device == device, (ours.device, device)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
@@ -27,14 +28,14 @@ def _same(ours, theirs):
     lambda a, b: a.sign(), lambda a, b: a.int(), lambda a, b: a.bool(), lambda a, b: a.half(),
     lambda a, b: a.float().div(b, rounding_mode="trunc"),
 ])
-def test_integer_and_boolean_operators_match_torch(fn):
-    _same(fn(tg.tensor(A), tg.tensor(B)), fn(torch.tensor(A), torch.tensor(B)))
+def test_integer_and_boolean_operators_match_torch(fn, device):
+    _same(fn(tg.tensor(A, device=device), tg.tensor(B, device=device)), fn(torch.tensor(A), torch.tensor(B)), device)
 
 
-def test_isnan_isinf_isfinite():
+def test_isnan_isinf_isfinite(device):
     values = [1.0, float("nan"), float("inf"), -float("inf"), 0.0]
     for name in ("isnan", "isinf", "isfinite"):
-        _same(getattr(tg.tensor(values), name)(), getattr(torch.tensor(values), name)())
+        _same(getattr(tg.tensor(values, device=device), name)(), getattr(torch.tensor(values), name)(), device)
 
 
 def test_bitwise_on_floats_names_the_operation_and_dtypes():
@@ -49,9 +50,10 @@ def test_bitwise_on_floats_names_the_operation_and_dtypes():
     ("Softplus", (1.5, 3.0)), ("Hardtanh", (-0.5, 2.0)), ("ReLU6", ()), ("Hardsigmoid", ()), ("Hardswish", ()),
     ("LogSigmoid", ()), ("Softsign", ()), ("Softmin", (1,)), ("LogSoftmax", (0,)),
 ])
-def test_activation_modules_match_torch(name, args):
+def test_activation_modules_match_torch(name, args, device):
     x = np.linspace(-8, 8, 30).reshape(5, 6) + 0.013  # off every kink
-    ours = getattr(tg.nn, name)(*args)(tg.tensor(x, requires_grad=True))
+    ours = getattr(tg.nn, name)(*args)(tg.tensor(x, requires_grad=True, device=device))
+    assert ours.device == device
     theirs = getattr(torch.nn, name)(*args)(torch.tensor(x, dtype=torch.float32))
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
 
@@ -75,13 +77,14 @@ X = np.array([[0.5, -1.0, 2.0, 0.0], [3.0, 0.0, -2.5, 1.5], [0.25, 4.0, -1.0, 2.
         1, lib.tensor([[0, 0, 2, 0], [1, 1, 1, 2]]), lib.tensor([[3, 9, 2, -4], [6, 1, 3, 8]]), r, include_self=i)
       for reduce in ("sum", "prod", "mean", "amax", "amin") for include in (True, False)),
 ])
-def test_indices_and_boolean_results_match_torch(fn):
-    ours, theirs = fn(tg.tensor(X), tg), fn(torch.tensor(X), torch)
-    _same(ours, theirs)
+def test_indices_and_boolean_results_match_torch(fn, tg_on, device):
+    ours, theirs = fn(tg_on.tensor(X), tg_on), fn(torch.tensor(X), torch)
+    _same(ours, theirs, device)
 
 
-def test_gather_and_scatter_errors_name_the_op_and_shapes():
-    x = tg.zeros(2, 3)
+def test_gather_and_scatter_errors_name_the_op_and_shapes(device):
+    """The same errors on a GPU, where CuPy would wrap an out-of-range index around silently."""
+    x = tg.zeros(2, 3, device=device)
     with pytest.raises(IndexError, match=r"gather: index values must be in \[0, 3\) for dim 1"):
         x.gather(1, np.array([[0, 3]]))
     with pytest.raises(ValueError, match=r"gather: index has 1 dims, expected as many as the input \(2, 3\)"):
@@ -95,13 +98,12 @@ def test_gather_and_scatter_errors_name_the_op_and_shapes():
     with pytest.raises(ValueError, match="repeat: 1 repeat counts for a tensor of 2 dims"):
         x.repeat(2)
     with pytest.raises(ValueError, match="scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin'"):
-        x.scatter_reduce(1, np.array([[0]]), tg.ones(1, 1), "max")
+        x.scatter_reduce(1, np.array([[0]]), tg.ones(1, 1, device=device), "max")
 
 
-def test_flip_takes_dims_as_a_keyword_as_torch():
+def test_flip_takes_dims_as_a_keyword_as_torch(device):
     x_np = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     for dims in [(0,), (0, 2), [1, -1]]:
-        np.testing.assert_array_equal(tg.tensor(x_np).flip(dims=dims).numpy(),
-                                      torch.tensor(x_np).flip(dims=dims).numpy())
+        _same(tg.tensor(x_np, device=device).flip(dims=dims), torch.tensor(x_np).flip(dims=dims), device)
     with pytest.raises(TypeError, match="flip"):
-        tg.tensor(x_np).flip(0, dims=(1,))
+        tg.tensor(x_np, device=device).flip(0, dims=(1,))

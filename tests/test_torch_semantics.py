@@ -11,10 +11,18 @@ import tinygrad_ift.nn.functional as F
 INTS = np.array([[1, -2, 3], [4, 5, -6]])
 
 
-def _same(ours: tg.Tensor, theirs: torch.Tensor, rtol=1e-6):
+def _same(ours: tg.Tensor, theirs: torch.Tensor, rtol=1e-6, device=None):
+    assert device is None or ours.device == device, (ours.device, device)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
     assert ours.shape == tuple(theirs.shape)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=rtol)
+
+
+def _float64_2(x):
+    """A 0-d float64 2.0 of x's library, on x's device."""
+    if isinstance(x, torch.Tensor):
+        return torch.tensor(2.0, dtype=torch.float64)
+    return tg.tensor(2.0, dtype=np.float64, device=x.device)
 
 
 # ----- type promotion ----------------------------------------------------------------------------------
@@ -29,34 +37,33 @@ def _same(ours: tg.Tensor, theirs: torch.Tensor, rtol=1e-6):
     ("int + int32", lambda x: x + x.int() if isinstance(x, torch.Tensor) else x + x.to(dtype=np.int32)),
     ("int32 + 7", lambda x: (x.int() if isinstance(x, torch.Tensor) else x.to(dtype=np.int32)) + 7),
     ("bool + 1", lambda x: (x > 0) + 1), ("int + float32 tensor", lambda x: x + x.float()),
-    ("int * float64 0-d", lambda x: x * (torch.tensor(2.0, dtype=torch.float64) if isinstance(x, torch.Tensor)
-                                         else tg.tensor(2.0, dtype=np.float64))),
-    ("float32 * float64 0-d", lambda x: x.float() * (torch.tensor(2.0, dtype=torch.float64)
-                                                     if isinstance(x, torch.Tensor) else tg.tensor(2.0, dtype=np.float64))),
+    ("int * float64 0-d", lambda x: x * _float64_2(x)), ("float32 * float64 0-d", lambda x: x.float() * _float64_2(x)),
 ])
-def test_integer_operands_promote_as_in_torch(name, fn):
-    _same(fn(tg.tensor(INTS)), fn(torch.tensor(INTS)))
+def test_integer_operands_promote_as_in_torch(name, fn, device):
+    _same(fn(tg.tensor(INTS, device=device)), fn(torch.tensor(INTS)), device=device)
 
 
-def test_mean_of_integers_is_default_float():
+def test_mean_of_integers_is_default_float(device):
     """torch refuses mean() of integers; we give the float32 mean it would give after .float()."""
-    _same(tg.tensor(INTS).mean(1), torch.tensor(INTS).float().mean(1))
+    _same(tg.tensor(INTS, device=device).mean(1), torch.tensor(INTS).float().mean(1), device=device)
 
 
-def test_linear_on_integer_input_gives_float32_and_its_gradients():
+def test_linear_on_integer_input_gives_float32_and_its_gradients(device):
     w_np = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
-    w, tw = tg.tensor(w_np, requires_grad=True), torch.tensor(w_np, requires_grad=True)
-    out, expected = F.linear(tg.tensor(INTS), w), torch.nn.functional.linear(torch.tensor(INTS).float(), tw)
-    _same(out, expected.detach(), rtol=1e-5)
+    w, tw = tg.tensor(w_np, requires_grad=True, device=device), torch.tensor(w_np, requires_grad=True)
+    out = F.linear(tg.tensor(INTS, device=device), w)
+    expected = torch.nn.functional.linear(torch.tensor(INTS).float(), tw)
+    _same(out, expected.detach(), rtol=1e-5, device=device)
     out.sum().backward()
     expected.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-6)
 
 
-def test_float_gradient_flows_through_a_mixed_dtype_op():
+def test_float_gradient_flows_through_a_mixed_dtype_op(device):
     x_np = np.array([0.5, -1.5, 2.0])
-    x, tx = tg.tensor(x_np, dtype=np.float64, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    i, ti = tg.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    x = tg.tensor(x_np, dtype=np.float64, requires_grad=True, device=device)
+    tx = torch.tensor(x_np, requires_grad=True)
+    i, ti = tg.tensor([1, 2, 3], device=device), torch.tensor([1, 2, 3])
     for a, b in ((x, i), (tx, ti)):
         ((a * b) / b.sum() + b / a).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
@@ -64,8 +71,8 @@ def test_float_gradient_flows_through_a_mixed_dtype_op():
 
 
 @pytest.mark.parametrize("value", [4, 4.0, True, -7])
-def test_full_infers_dtype_from_the_value(value):
-    _same(tg.full((2, 3), value), torch.full((2, 3), value))
+def test_full_infers_dtype_from_the_value(value, device):
+    _same(tg.full((2, 3), value, device=device), torch.full((2, 3), value), device=device)
 
 
 # ----- advanced indexing -------------------------------------------------------------------------------
@@ -82,13 +89,13 @@ X = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5) / 7
     lambda ix: (ix(0), slice(None), ix([3, 2])),
 ], ids=["int_slice_array", "array_slice_int", "int_slice_2d_array", "ellipsis", "none", "two_arrays_and_int",
         "0d_array_counts_as_int"])
-def test_mixed_integer_and_array_indices_give_torchs_dimension_order(make_index):
-    x, tx = tg.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+def test_mixed_integer_and_array_indices_give_torchs_dimension_order(make_index, device):
+    x, tx = tg.tensor(X, requires_grad=True, device=device), torch.tensor(X, requires_grad=True)
     out = x[make_index(lambda v: np.asarray(v))]
     expected = tx[make_index(lambda v: torch.as_tensor(v))]
-    _same(out.detach(), expected.detach())
+    _same(out.detach(), expected.detach(), device=device)
     weights = np.random.default_rng(1).standard_normal(out.shape)
-    (out * tg.tensor(weights)).sum().backward()
+    (out * tg.tensor(weights, device=device)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
 
@@ -101,10 +108,10 @@ def test_mixed_integer_and_array_indices_give_torchs_dimension_order(make_index)
     else t.sum(0, keepdim=True),
 ], ids=["sum0", "sum-1", "mean0", "max0", "logsumexp0", "squeeze0", "squeeze-1", "unsqueeze-1", "softmax0",
         "sum0_keep"])
-def test_dims_0_and_minus_1_of_a_0d_tensor(fn):
-    x, tx = tg.tensor(1.5, requires_grad=True), torch.tensor(1.5, requires_grad=True)
+def test_dims_0_and_minus_1_of_a_0d_tensor(fn, device):
+    x, tx = tg.tensor(1.5, requires_grad=True, device=device), torch.tensor(1.5, requires_grad=True)
     out, expected = fn(x), fn(tx)
-    _same(out.detach(), expected.detach())
+    _same(out.detach(), expected.detach(), device=device)
     out.backward()
     expected.backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
@@ -118,22 +125,23 @@ def test_dims_0_and_minus_1_of_a_0d_tensor(fn):
     ("cat", lambda t: (tg if isinstance(t, tg.Tensor) else torch).cat([t, t], -5)),
     ("sum", lambda t: t.sum(4)), ("transpose", lambda t: t.transpose(0, 4)), ("softmax", lambda t: t.softmax(4)),
 ])
-def test_out_of_range_dims_raise_as_in_torch(name, fn):
+def test_out_of_range_dims_raise_as_in_torch(name, fn, device):
     with pytest.raises(IndexError):
         fn(torch.zeros(2, 1, 3, 1))
     with pytest.raises(IndexError, match=f"{name}: dim -?\\d is out of range for [45] dims"):
-        fn(tg.zeros(2, 1, 3, 1))
+        fn(tg.zeros(2, 1, 3, 1, device=device))
 
 
 # ----- min on unsigned and bool, pow's gradients at zero -----------------------------------------------
 @pytest.mark.parametrize("dtype", ["uint8", "bool", "int16"])
-def test_min_on_unsigned_and_bool(dtype):
+def test_min_on_unsigned_and_bool(dtype, device):
     data = np.array([[3, 0, 200], [7, 1, 255]]).astype(dtype)
-    _same(tg.tensor(data).min(), torch.tensor(data).min())
-    _same(tg.tensor(data).amin(1), torch.tensor(data).amin(1))
-    _same(tg.tensor(data).amax(0), torch.tensor(data).amax(0))
-    for ours, theirs in zip(tg.tensor(data).min(1), torch.tensor(data).min(1)):
-        _same(ours, theirs)
+    ours, theirs = tg.tensor(data, device=device), torch.tensor(data)
+    _same(ours.min(), theirs.min(), device=device)
+    _same(ours.amin(1), theirs.amin(1), device=device)
+    _same(ours.amax(0), theirs.amax(0), device=device)
+    for mine, expected in zip(ours.min(1), theirs.min(1)):
+        _same(mine, expected, device=device)
 
 
 TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, 0.0, 2.0], [-1.0, -1.0, -1.0, 5.0]])
@@ -183,11 +191,11 @@ def test_max_errors_name_the_op():
 
 
 @pytest.mark.parametrize("case", ["x**0 at 0", "0**0", "0**b", "x**b"])
-def test_pow_gradients_at_zero_match_torch(case):
+def test_pow_gradients_at_zero_match_torch(case, tg_on):
     base = {"x**0 at 0": [0.0, 1.5], "0**0": [0.0], "0**b": [0.0, 0.0, 0.0], "x**b": [0.0, 2.0, 0.0]}[case]
     exponent = {"x**0 at 0": 0.0, "0**0": [0.0], "0**b": [0.0, 1.0, 2.5], "x**b": [2.0, -1.0, 0.0]}[case]
     grads = []
-    for lib in (tg, torch):
+    for lib in (tg_on, torch):
         a = lib.tensor(base, requires_grad=True, dtype=lib.float64)
         b = exponent if isinstance(exponent, float) else lib.tensor(exponent, requires_grad=True, dtype=lib.float64)
         (a ** b).sum().backward()
@@ -199,20 +207,20 @@ def test_pow_gradients_at_zero_match_torch(case):
 
 # ----- pooling, padding, clip --------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["int64", "uint8", "int32"])
-def test_max_pool2d_on_integers_with_padding(dtype):
+def test_max_pool2d_on_integers_with_padding(dtype, device):
     data = (np.arange(32) * 7 % 23).reshape(1, 2, 4, 4).astype(dtype)
-    _same(F.max_pool2d(tg.tensor(data), 3, stride=2, padding=1),
-          torch.nn.functional.max_pool2d(torch.tensor(data), 3, stride=2, padding=1))
+    _same(F.max_pool2d(tg.tensor(data, device=device), 3, stride=2, padding=1),
+          torch.nn.functional.max_pool2d(torch.tensor(data), 3, stride=2, padding=1), device=device)
 
 
 @pytest.mark.parametrize("widths", [(-1, 0), (0, -2), (-1, 2, 1, -1), (2, -3, -1, -1), (-1, -1, 0, 0, 1, 0)])
-def test_negative_pad_widths_crop(widths):
+def test_negative_pad_widths_crop(widths, device):
     x_np = np.random.default_rng(2).standard_normal((3, 4, 5))
-    x, tx = tg.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    x, tx = tg.tensor(x_np, requires_grad=True, device=device), torch.tensor(x_np, requires_grad=True)
     out, expected = tg.pad(x, widths, value=0.25), torch.nn.functional.pad(tx, widths, value=0.25)
-    _same(out.detach(), expected.detach())
+    _same(out.detach(), expected.detach(), device=device)
     weights = np.random.default_rng(3).standard_normal(out.shape)
-    (out * tg.tensor(weights)).sum().backward()
+    (out * tg.tensor(weights, device=device)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
 
@@ -240,6 +248,6 @@ def test_clip_without_bounds_raises():
     lambda x, lib: x.logsumexp(dim=1, keepdim=True), lambda x, lib: x.prod(dim=1),
     lambda x, lib: x.amax(dim=1), lambda x, lib: x.max(dim=1).values, lambda x, lib: x.min(dim=0, keepdim=True).indices,
 ])
-def test_pytorch_keyword_names_dim_and_keepdim(fn):
+def test_pytorch_keyword_names_dim_and_keepdim(fn, tg_on, device):
     data = np.array([[1.0, -2.0, 3.5], [0.5, 4.0, -1.0]], dtype=np.float32)
-    _same(fn(tg.tensor(data), tg), fn(torch.tensor(data), torch), rtol=1e-6)
+    _same(fn(tg_on.tensor(data), tg_on), fn(torch.tensor(data), torch), rtol=1e-6, device=device)

@@ -24,7 +24,8 @@ __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
            "batch_norm", "batch_norm_relu", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
            "leaky_relu", "elu", "selu", "celu", "silu", "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
            "hardswish", "logsigmoid", "softsign", "softmin",
-           "conv1d", "conv_transpose2d", "max_unpool2d", "interpolate", "normalize", "unfold", "scaled_dot_product_attention",
+           "conv1d", "conv_transpose2d", "max_unpool2d", "interpolate", "normalize", "unfold", "fold",
+           "scaled_dot_product_attention",
            "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "one_hot", "pad"]
 
 
@@ -172,15 +173,41 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     so the gradient adds back onto the pixels each window covered."""
     if input.ndim != 4:
         raise ValueError(f"unfold: expected input (N, C, H, W), got shape {input.shape}")
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (pair(v) for v in (kernel_size, dilation, padding, stride))
+    (kh, kw), dilation, (ph, pw), stride = (pair(v) for v in (kernel_size, dilation, padding, stride))
     x = input.pad((pw, pw, ph, ph)) if ph or pw else input
     n, c, h, w = x.shape
+    rows, cols = _window_pixels("unfold", (h, w), (kh, kw), dilation, stride)
+    return x[:, :, rows, cols].reshape(n, c * kh * kw, -1)  # (N, C, kh, kw, oh, ow) before the reshape
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Columns (N, C*kh*kw, L) back into an (N, C, H, W) image, as F.fold (col2im, the adjoint of unfold):
+    each column's values are added onto the pixels of its window, so overlapping windows sum."""
+    (h, w), (kh, kw), dilation, (ph, pw), stride = (pair(v) for v in (output_size, kernel_size, dilation, padding,
+                                                                      stride))
+    hp, wp = h + 2 * ph, w + 2 * pw
+    rows, cols = _window_pixels("fold", (hp, wp), (kh, kw), dilation, stride)
+    if input.ndim != 3 or input.shape[1] % (kh * kw) or input.shape[2] != rows.shape[2] * cols.shape[3]:
+        raise ValueError(f"fold: expected input (N, C*{kh * kw}, {rows.shape[2] * cols.shape[3]}) for output_size "
+                         f"{(h, w)}, kernel {(kh, kw)}, dilation {dilation}, padding {(ph, pw)}, stride {stride}; "
+                         f"got shape {input.shape}")
+    n, c = input.shape[0], input.shape[1] // (kh * kw)
+    pixel = (rows * wp + cols).reshape(1, 1, -1)  # where each column entry lands in the padded image
+    canvas = Tensor._wrap(get_array_module(input.data).zeros((n, c, hp * wp), dtype=input.dtype), input.device)
+    image = canvas.scatter_add(2, np.broadcast_to(pixel, (n, c, pixel.shape[2])), input.reshape(n, c, -1))
+    return image.reshape(n, c, hp, wp)[:, :, ph:ph + h, pw:pw + w]
+
+
+def _window_pixels(name: str, hw: tuple, kernel: tuple, dilation: tuple, stride: tuple) -> tuple:
+    """The rows (kh, 1, oh, 1) and columns (1, kw, 1, ow) of a padded (H, W) image that each kernel offset of
+    each window meets: image[rows, cols] is (kh, kw, oh, ow)."""
+    (h, w), (kh, kw), (dh, dw), (sh, sw) = hw, kernel, dilation, stride
     oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
     if oh < 1 or ow < 1:
-        raise ValueError(f"unfold: kernel {(kh, kw)} with dilation {(dh, dw)} does not fit the padded input {(h, w)}")
+        raise ValueError(f"{name}: kernel {kernel} with dilation {dilation} does not fit the padded image {hw}")
     rows = (np.arange(kh) * dh)[:, None, None, None] + (np.arange(oh) * sh)[None, None, :, None]
     cols = (np.arange(kw) * dw)[None, :, None, None] + (np.arange(ow) * sw)[None, None, None, :]
-    return x[:, :, rows, cols].reshape(n, c * kh * kw, oh * ow)  # (N, C, kh, kw, oh, ow) before the reshape
+    return rows, cols
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None, dropout_p: float = 0.0,

@@ -220,7 +220,7 @@ def _bin_edges(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return i * size // out, -(-(i + 1) * size // out)
 
 
-def _averaging_matrix(size: int, out: int) -> np.ndarray:
+def averaging_matrix(size: int, out: int) -> np.ndarray:
     """(out, size): row i averages bin i."""
     starts, ends = _bin_edges(size, out)
     pixels = np.arange(size)
@@ -275,9 +275,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     oh, ow = _adaptive_size("adaptive_avg_pool2d", input, output_size)
     h, w = input.shape[2:]
     rows = Tensor._wrap(constant(("adaptive_avg_pool2d rows", h, oh, input.dtype), input.device,
-                                 lambda: _averaging_matrix(h, oh).astype(input.dtype)), input.device)
+                                 lambda: averaging_matrix(h, oh).astype(input.dtype)), input.device)
     cols = Tensor._wrap(constant(("adaptive_avg_pool2d cols", w, ow, input.dtype), input.device,
-                                 lambda: _averaging_matrix(w, ow).T.astype(input.dtype)), input.device)
+                                 lambda: averaging_matrix(w, ow).T.astype(input.dtype)), input.device)
     return rows @ input @ cols
 
 

@@ -1,6 +1,6 @@
-"""Resizing images, as torch.nn.functional.interpolate: nearest-neighbour by picking source pixels, bilinear as
-two matrix products per image (out = A_h x A_w^T, each row of A mixing the two nearest source pixels), so the
-gradients come from indexing and matmul."""
+"""Resizing images, as torch.nn.functional.interpolate. The nearest modes pick source pixels; the others
+('linear', 'bilinear', 'bicubic', 'area') are separable, one matrix product per spatial dim (each row of the
+matrix mixing the source pixels that one output pixel reads), so the gradients come from indexing and matmul."""
 from __future__ import annotations
 
 import math
@@ -9,15 +9,23 @@ import numpy as np
 
 from ..tensor import Tensor
 from .module import Module
+from .pooling import averaging_matrix
+
+CUBIC_A = -0.75  # the cubic convolution kernel's parameter, as PyTorch's (Keys' kernel with a = -0.75)
+_MODE_DIMS = {"nearest": (1, 2), "nearest-exact": (1, 2), "area": (1, 2), "linear": (1,), "bilinear": (2,),
+              "bicubic": (2,)}  # the spatial dims each mode takes
 
 
-def _source_positions(size: int, out: int, scale: float | None, align_corners: bool) -> np.ndarray:
-    """For each output pixel, the (fractional) source coordinate, PyTorch's convention."""
+def _source_positions(size: int, out: int, scale: float | None, align_corners: bool,
+                      clamp: bool = True) -> np.ndarray:
+    """For each output pixel, the (fractional) source coordinate, PyTorch's convention (the linear modes clamp
+    it at 0, bicubic does not)."""
     dst = np.arange(out, dtype=np.float64)
     if align_corners:
         return dst * ((size - 1) / (out - 1) if out > 1 else 0.0)
     step = 1.0 / scale if scale else size / out
-    return np.maximum((dst + 0.5) * step - 0.5, 0.0)
+    src = (dst + 0.5) * step - 0.5
+    return np.maximum(src, 0.0) if clamp else src
 
 
 def _linear_weights(size: int, out: int, scale: float | None, align_corners: bool) -> np.ndarray:
@@ -32,25 +40,42 @@ def _linear_weights(size: int, out: int, scale: float | None, align_corners: boo
     return weights
 
 
-def _nearest_index(size: int, out: int, scale: float | None) -> np.ndarray:
+def _cubic_weights(size: int, out: int, scale: float | None, align_corners: bool) -> np.ndarray:
+    """(out, size): row o weighs the four source pixels around output pixel o by the cubic convolution kernel
+    (reads past an edge take the edge pixel)."""
+    src = _source_positions(size, out, scale, align_corners, clamp=False)
+    left = np.floor(src)
+    weights = np.zeros((out, size))
+    for k in range(-1, 3):  # the pixels left - 1 .. left + 2, at distances |src - pixel|
+        distance = np.abs(src - (left + k))
+        near = ((CUBIC_A + 2) * distance - (CUBIC_A + 3)) * distance ** 2 + 1  # for distance <= 1
+        far = ((CUBIC_A * distance - 5 * CUBIC_A) * distance + 8 * CUBIC_A) * distance - 4 * CUBIC_A  # in (1, 2)
+        pixel = np.clip(left + k, 0, size - 1).astype(np.int64)
+        np.add.at(weights, (np.arange(out), pixel), np.where(distance <= 1, near, far))
+    return weights
+
+
+def _nearest_index(size: int, out: int, scale: float | None, exact: bool) -> np.ndarray:
+    """The source pixel of each output pixel: floor(o × step), or for 'nearest-exact' the pixel whose centre
+    is nearest, floor((o + 1/2) × step)."""
     step = 1.0 / scale if scale else size / out
-    return np.minimum(np.floor(np.arange(out) * step).astype(np.int64), size - 1)
+    return np.minimum(np.floor((np.arange(out) + 0.5 * exact) * step).astype(np.int64), size - 1)
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None) -> Tensor:
-    """Resize the spatial dims of (N, C, L) or (N, C, H, W): mode 'nearest' (both), 'linear' (3-D) or
-    'bilinear' (4-D); give `size` or `scale_factor`."""
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W): mode 'nearest', 'nearest-exact' or 'area' (both),
+    'linear' (3-D), 'bilinear' or 'bicubic' (4-D); give `size` or `scale_factor`."""
     spatial = input.ndim - 2
     if spatial not in (1, 2):
         raise ValueError(f"interpolate: expected input (N, C, L) or (N, C, H, W), got shape {input.shape}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
-    if mode not in ("nearest", "linear", "bilinear") or (mode != "nearest" and mode != ("linear", "bilinear")[spatial - 1]):
-        raise ValueError(f"interpolate: mode {mode!r} does not fit a {input.ndim}-D input; use 'nearest' or "
-                         f"'{('linear', 'bilinear')[spatial - 1]}'")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("interpolate: align_corners only applies to the linear modes")
+    if spatial not in _MODE_DIMS.get(mode, ()):
+        fitting = [m for m, dims in _MODE_DIMS.items() if spatial in dims]
+        raise ValueError(f"interpolate: mode {mode!r} does not fit a {input.ndim}-D input; use one of {fitting}")
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError("interpolate: align_corners only applies to the linear and cubic modes")
     in_sizes = input.shape[2:]
     scales = [None] * spatial
     if size is not None:
@@ -63,11 +88,17 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     out = input
     for axis, (n, m, scale) in enumerate(zip(in_sizes, out_sizes, scales)):
         dim = 2 + axis
-        if mode == "nearest":
-            out = out.index_select(dim, _nearest_index(n, m, scale))
+        if mode in ("nearest", "nearest-exact"):
+            out = out.index_select(dim, _nearest_index(n, m, scale, exact=mode == "nearest-exact"))
+            continue
+        if mode == "area":  # adaptive average pooling, as PyTorch defines it
+            weights = averaging_matrix(n, m)
+        elif mode == "bicubic":
+            weights = _cubic_weights(n, m, scale, bool(align_corners))
         else:
-            weights = Tensor(_linear_weights(n, m, scale, bool(align_corners)), dtype=input.dtype, device=input.device)
-            out = (out.transpose(dim, -1) @ weights.T).transpose(dim, -1)
+            weights = _linear_weights(n, m, scale, bool(align_corners))
+        weights = Tensor(weights, dtype=input.dtype, device=input.device)
+        out = (out.transpose(dim, -1) @ weights.T).transpose(dim, -1)
     return out
 
 
