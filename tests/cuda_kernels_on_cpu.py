@@ -6,7 +6,8 @@ thread in turn (blockIdx/threadIdx are globals). That order is sequential, so th
 memory reduction `block_sum2` (with __syncthreads), is swapped for its sequential equivalent: thread 0 starts
 each block's sums, every thread adds its own part. `launch` has the signature of fast/cuda.py's `_launch`, so a
 test can run the CUDA fast paths on NumPy arrays. A check of the kernels' logic, not of the GPU: no FMA
-contraction, no concurrency (atomicAdd is a plain add).
+contraction, no concurrency (atomicAdd is a plain add). It takes arrays of the CuPy stand-in too (their NumPy
+data), so that benchmarks/step_launches.py can count the fast paths' calls on the stand-in.
 """
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ class HostKernels:
 
     def argument(self, kind: str, value):
         if "*" in kind:
+            value = getattr(value, "_array", value)  # a CuPy stand-in array: the NumPy array that holds its data
             assert isinstance(value, np.ndarray) and value.flags.c_contiguous, f"{kind}: a contiguous array"
             return ctypes.c_void_p(value.ctypes.data)
         return (self.c_type if kind.replace("const ", "") == "T" else C_TYPES[kind])(value)
