@@ -21,7 +21,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction
 from ..nn.functional import CrossEntropy
-from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, _update_running_stats
+from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction
 from ..nn.pooling import MaxPool, _out_hw
 from ..ops import GELUFunction, ReLUFunction
 from ..optim import SGD, Adam, AdamW
@@ -52,6 +52,11 @@ def _launch(name: str, like, threads: int, *args, blocks: int | None = None) -> 
         _modules[key] = xp.RawModule(code=source(key), options=("--std=c++17",))
     count = blocks if blocks is not None else max(1, -(-threads // THREADS))
     _modules[key].get_function(name)((count,), (THREADS,), args)
+
+
+def _given(array, placeholder):
+    """A kernel's array argument that may be absent (None): the placeholder then, which the kernel does not read."""
+    return placeholder if array is None else array
 
 
 def _real(like, value):
@@ -101,10 +106,11 @@ class GELUCUDA(GELUFunction):
 
 # ----- normalisation ---------------------------------------------------------------------------------------
 class FusedBatchNorm:
-    """BatchNorm in four kernels: per-channel moments and y = x scale + shift forward; per-channel sums and
-    dx = dy scale - x coef + offset backward (the algebra of fast/cpu.py's BatchNormCPU). With `relu` the ReLU
-    after it runs in the same kernels: y = max(x scale + shift, 0) forward, dy masked where y <= 0 backward (the
-    mask recomputed from x, so the output is not kept). Mixed in before the reference it replaces, which runs
+    """BatchNorm in six kernels: forward per-channel moments, per-channel statistics (mean, invstd, the running
+    statistics' update, and y = x scale + shift's scale and shift), then y; backward per-channel sums, per-channel
+    coefficients, then dx = dy scale - x coef + offset (the algebra of fast/cpu.py's BatchNormCPU). With `relu` the
+    ReLU after it runs in the same kernels: y = max(x scale + shift, 0) forward, dy masked where y <= 0 backward
+    (the mask recomputed from x, so the output is not kept). Mixed in before the reference it replaces, which runs
     arrays of other dtypes, and inputs of mixed dtypes (the reference promotes them)."""
 
     relu = False
@@ -119,20 +125,16 @@ class FusedBatchNorm:
         n, c = x.shape[:2]
         length = x.size // max(n * c, 1)
         x = xp.ascontiguousarray(x)
+        mean, invstd, scale, shift = (xp.empty(c, dtype=x.dtype) for _ in range(4))
+        sums, squares = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
+        moment_shift = x.reshape(n, c, length)[0].mean(axis=1) if training else mean  # keeps the variance exact
         if training:
-            shift = x.reshape(n, c, length)[0].mean(axis=1)  # a cheap shift so that the variance does not cancel
-            sums, squares = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
-            _launch("bn_moments", x, 0, x, shift, sums, squares, *_ints(n, c, length), blocks=c)
-            offset = sums / (n * length)
-            mean = (shift + offset).astype(x.dtype)
-            var = xp.maximum(squares / (n * length) - offset ** 2, 0).astype(x.dtype)
-            if running_mean is not None:
-                _update_running_stats(running_mean, running_var, momentum, mean, var, n * length)
-        else:
-            mean, var = running_mean.copy(), running_var.copy()
-        invstd = 1.0 / xp.sqrt(var + eps)
-        scale = invstd if weight is None else invstd * weight
-        shift = -mean * scale if bias is None else bias - mean * scale
+            _launch("bn_moments", x, 0, x, moment_shift, sums, squares, *_ints(n, c, length), blocks=c)
+        absent = mean  # stands for an input not given (the kernel does not read it)
+        _launch("bn_statistics", x, c, moment_shift, sums, squares, _given(weight, absent), _given(bias, absent),
+                _given(running_mean, absent), _given(running_var, absent), *_ints(training, weight is not None,
+                                                                                   running_mean is not None),
+                np.float64(momentum), np.float64(eps), np.int64(n * length), np.int32(c), mean, invstd, scale, shift)
         out = xp.empty(x.shape, dtype=x.dtype)
         _launch("bn_affine", x, x.size, x, scale, shift, np.int32(self.relu), out, np.int64(x.size),
                 *_ints(c, length))
@@ -149,13 +151,9 @@ class FusedBatchNorm:
         sum_dy, dot = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
         _launch("bn_backward_sums", dy, 0, dy, x, self.mean, self.scale, self.shift, relu, sum_dy, dot,
                 *_ints(n, c, length), blocks=c)
-        grad_bias, grad_weight = sum_dy.astype(x.dtype), (dot * self.invstd).astype(x.dtype)
-        if self.training:
-            count = n * length
-            coef = (self.scale * self.invstd ** 2 * dot / count).astype(x.dtype)
-            offset = (self.mean * coef - self.scale * sum_dy / count).astype(x.dtype)
-        else:
-            coef = offset = xp.zeros(c, dtype=x.dtype)
+        grad_weight, grad_bias, coef, offset = (xp.empty(c, dtype=x.dtype) for _ in range(4))
+        _launch("bn_backward_coefficients", x, c, sum_dy, dot, self.mean, self.invstd, self.scale,
+                np.int32(self.training), np.int64(n * length), np.int32(c), grad_weight, grad_bias, coef, offset)
         dx = xp.empty(x.shape, dtype=x.dtype)
         _launch("bn_backward_dx", dy, dy.size, dy, x, self.scale, self.shift, relu, coef, offset, dx,
                 np.int64(dy.size), *_ints(c, length))
@@ -164,12 +162,13 @@ class FusedBatchNorm:
 
 @replaces(BatchNormFunction, "cuda")
 class BatchNormCUDA(FusedBatchNorm, BatchNormFunction):
-    """BatchNorm in four kernels (FusedBatchNorm)."""
+    """BatchNorm in six kernels (FusedBatchNorm)."""
 
 
 @replaces(BatchNormReLUFunction, "cuda")
 class BatchNormReLUCUDA(FusedBatchNorm, BatchNormReLUFunction):
-    """BatchNorm then ReLU in BatchNorm's four kernels (FusedBatchNorm with relu): the reference takes six."""
+    """BatchNorm then ReLU in BatchNorm's six kernels (FusedBatchNorm with relu); apart, the ReLU would add a launch
+    forward and one backward, and a pass over the whole tensor each way."""
 
     relu = True
 

@@ -67,6 +67,51 @@ extern "C" __global__ void bn_moments(const T* x, const T* shift, double* sums, 
     block_sum2(a, b, sums + c, squares + c);
 }
 
+// BatchNorm's per-channel numbers, one thread per channel. Training: the batch's mean and (biased) variance from
+// bn_moments' sums, shifted by k = moment_shift[c], and the running statistics updated in place if `running`:
+// running = (1 - momentum) running + momentum batch, the variance unbiased. Eval: the running statistics. Then
+// invstd = 1 / sqrt(var + eps) and y = x scale + shift: scale = invstd weight, shift = bias - mean scale (weight 1
+// and bias 0 without `affine`).
+extern "C" __global__ void bn_statistics(const T* moment_shift, const double* sums, const double* squares,
+                                         const T* weight, const T* bias, T* running_mean, T* running_var,
+                                         int training, int affine, int running, double momentum, double eps,
+                                         long long count, int C, T* mean, T* invstd, T* scale, T* shift) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    T m, v;
+    if (training) {
+        double offset = sums[c] / count, var = squares[c] / count - offset * offset;
+        m = T((double)moment_shift[c] + offset);
+        v = T(var > 0 ? var : 0);
+        if (running) {
+            running_mean[c] = running_mean[c] * T(1 - momentum) + T(momentum) * m;
+            running_var[c] = running_var[c] * T(1 - momentum) + T(momentum * count / (count - 1)) * v;
+        }
+    } else {
+        m = running_mean[c];
+        v = running_var[c];
+    }
+    T s = T(1) / sqrt(v + T(eps));
+    mean[c] = m;
+    invstd[c] = s;
+    scale[c] = affine ? s * weight[c] : s;
+    shift[c] = affine ? bias[c] - m * scale[c] : -m * s;
+}
+
+// BatchNorm backward's per-channel numbers, one thread per channel, from bn_backward_sums' sum(g) and
+// sum(g (x - mean)): dbias, dweight, and (training) dx's batch-statistics terms coef and offset (else 0).
+extern "C" __global__ void bn_backward_coefficients(const double* sum_dy, const double* sum_dy_xc, const T* mean,
+                                                    const T* invstd, const T* scale, int training, long long count,
+                                                    int C, T* grad_weight, T* grad_bias, T* coef, T* offset) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    grad_bias[c] = T(sum_dy[c]);
+    grad_weight[c] = T(sum_dy_xc[c] * invstd[c]);
+    T k = training ? T((double)scale[c] * invstd[c] * invstd[c] * sum_dy_xc[c] / count) : T(0);
+    coef[c] = k;
+    offset[c] = training ? T((double)mean[c] * k - (double)scale[c] * sum_dy[c] / count) : T(0);
+}
+
 // With relu != 0 the ReLU after BatchNorm is fused in: y = max(x * scale[c] + shift[c], 0), and backward's dy is
 // first masked by the ReLU's gradient, g = dy where y > 0, else 0 (the mask recomputed from x).
 __device__ inline T relu_masked(T dy, T x, T scale, T shift, int relu) {
