@@ -2,7 +2,7 @@
 
 On the GPU the reference ops are launch-bound: each NumPy-style expression is one CuPy kernel. The classes here
 replace the ops of a training step that take many (BatchNorm, BatchNorm + ReLU, GELU, ReLU's backward, softmax
-cross-entropy, im2col and col2im, max pooling, and the optimiser updates, one launch per parameter) by one or two
+cross-entropy, im2col and col2im, max pooling, and the optimiser updates, one launch per parameter) by one to three
 kernels each. Each subclasses its reference and registers itself with `replaces(..., "cuda")`; arrays of another
 dtype than float32/float64, or of mixed dtypes, go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
 
