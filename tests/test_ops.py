@@ -593,6 +593,12 @@ CASES = [
                lambda a, ax: torch.topk(a, min(2, a.shape[ax]), ax).values, "distinct"),
     along_axis("topk_smallest", lambda a, ax: a.topk(1, ax, largest=False).values,
                lambda a, ax: torch.topk(a, 1, ax, largest=False).values, "distinct"),
+    along_axis("median", lambda a, ax: a.median(ax).values, lambda a, ax: a.median(ax).values, "distinct"),
+    unary("median_all", lambda a: a.median(), lambda a: a.median(), domain="distinct"),
+    along_axis("kthvalue",
+               lambda a, ax: a.kthvalue(a.shape[ax], ax, keepdim=True)[0].squeeze(ax) + a.kthvalue(1, ax)[0],
+               lambda a, ax: a.kthvalue(a.shape[ax], ax, keepdim=True)[0].squeeze(ax) + a.kthvalue(1, ax)[0],
+               "distinct"),
     reduction("norm", lambda x, ax, k: x.norm(2, ax, k), lambda x, ax, k: torch.linalg.vector_norm(
         x, 2, dim=torch_dims(ax, x.ndim), keepdim=k), domain="nonzero"),
     reduction("norm_p3", lambda x, ax, k: x.norm(3, ax, k), lambda x, ax, k: torch.linalg.vector_norm(

@@ -64,6 +64,8 @@ X = np.array([[0.5, -1.0, 2.0, 0.0], [3.0, 0.0, -2.5, 1.5], [0.25, 4.0, -1.0, 2.
 @pytest.mark.parametrize("fn", [
     lambda x, lib: x.argsort(1), lambda x, lib: x.argsort(0, descending=True), lambda x, lib: x.sort(1).indices,
     lambda x, lib: x.topk(2, 0).indices, lambda x, lib: x.cummax(1).indices, lambda x, lib: x.cummin(0).indices,
+    lambda x, lib: x.kthvalue(2, 1).indices, lambda x, lib: x.median(0, keepdim=True).indices,
+    lambda x, lib: x.median(1).indices, lambda x, lib: lib.median(x), lambda x, lib: lib.kthvalue(x, 3, 0).values,
     lambda x, lib: x.nonzero(), lambda x, lib: lib.stack(x.nonzero(as_tuple=True)),
     lambda x, lib: x.any(1), lambda x, lib: (x > 0).all(0), lambda x, lib: (x > 0).any(),
     lambda x, lib: x.isclose(x + 1e-7), lambda x, lib: lib.linspace(-1, 2, 7), lambda x, lib: lib.empty(2, 3) * 0,
@@ -95,6 +97,8 @@ def test_gather_and_scatter_errors_name_the_op_and_shapes(device):
         x.masked_fill(np.zeros((2, 3)), 1.0)
     with pytest.raises(ValueError, match=r"topk: k=4 is out of range for dim 1 of size 3"):
         x.topk(4)
+    with pytest.raises(ValueError, match=r"kthvalue: k=0 is out of range for dim 1 of size 3"):
+        x.kthvalue(0)
     with pytest.raises(ValueError, match="repeat: 1 repeat counts for a tensor of 2 dims"):
         x.repeat(2)
     with pytest.raises(ValueError, match="scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin'"):

@@ -27,11 +27,12 @@ _FUNCTION_FORMS = (
     "exp2", "log2", "log10", "rsqrt", "floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfinite",
     "remainder", "fmod", "copysign", "logaddexp", "lerp", "clamp", "clip", "matmul", "prod", "sum", "mean", "std",
     "max", "min", "amax", "amin", "var", "std_mean", "var_mean", "any", "all", "norm", "logsumexp", "softmax", "argmax",
-    "argmin", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk", "flip", "roll", "tril",
-    "triu", "diag", "diagonal", "gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim", "index_select",
-    "masked_fill", "masked_select", "nonzero", "isclose", "allclose", "repeat_interleave", "chunk", "unflatten",
-    "flatten", "reshape", "squeeze", "unsqueeze", "permute", "transpose", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "div", "mul", "add", "sub", "pow", "neg")
+    "argmin", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk", "kthvalue", "median",
+    "flip", "roll", "tril", "triu", "diag", "diagonal", "gather", "scatter", "scatter_add", "scatter_reduce",
+    "take_along_dim", "index_select", "masked_fill", "masked_select", "nonzero", "isclose", "allclose",
+    "repeat_interleave", "chunk", "unflatten", "flatten", "reshape", "squeeze", "unsqueeze", "permute", "transpose",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "div", "mul", "add", "sub", "pow", "neg")
 globals().update({name: getattr(Tensor, name) for name in _FUNCTION_FORMS})
 
 __version__ = "0.1.0"

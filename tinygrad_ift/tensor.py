@@ -628,6 +628,32 @@ class Tensor:
         order = order[(slice(None),) * axis + (slice(0, k),)] if self.ndim else order
         return ValuesIndices(self if self.ndim == 0 else self.gather(axis, order), order)
 
+    def kthvalue(self, k: int, axis: int = -1, keepdims: bool = False) -> "ValuesIndices":
+        """The k-th smallest value along `axis` and its index, as torch.kthvalue; the value's gradient goes
+        to that index."""
+        x = self.reshape(1) if self.ndim == 0 else self
+        axis = _dim(axis, self.ndim, "kthvalue")
+        if not 1 <= k <= x.shape[axis]:
+            raise ValueError(f"kthvalue: k={k} is out of range for dim {axis} of size {x.shape[axis]} "
+                             f"(shape {self.shape}); expected 1 <= k <= {x.shape[axis]}")
+        index = x.argsort(axis)[(slice(None),) * axis + (slice(k - 1, k),)]
+        values = x[_along(x, axis, index.data)]
+        if not keepdims or self.ndim == 0:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        return ValuesIndices(values.reshape(()) if self.ndim == 0 else values,
+                             index.reshape(()) if self.ndim == 0 else index)
+
+    def median(self, axis=None, keepdims: bool = False) -> "Tensor | ValuesIndices":
+        """The lower median (the ((n + 1) // 2)-th smallest), as torch.median: of every element (a 0-d tensor),
+        or along a dim as (values, indices)."""
+        if axis is None:
+            if keepdims:
+                raise TypeError("median: keepdim needs a dim")
+            flat = self.reshape(-1)
+            return flat.kthvalue((flat.shape[0] + 1) // 2, 0).values
+        length = self.shape[_dim(axis, self.ndim, "median")] if self.ndim else 1
+        return self.kthvalue((length + 1) // 2, axis, keepdims)
+
     # ----- gather and scatter ---------------------------------------------------------------------
     def gather(self, axis: int, index: "Tensor | Any") -> "Tensor":
         """out[i][j][k] = self[i][index[i][j][k]][k] for axis 1 (and so on), as torch.gather."""
@@ -902,9 +928,9 @@ def _with_torch_names(method: Callable) -> Callable:
 
 for _name in ("sum", "mean", "max", "min", "amax", "amin", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax",
               "log_softmax", "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp",
-              "cummax", "cummin", "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter",
-              "scatter_add", "scatter_reduce", "squeeze", "unsqueeze", "split", "chunk", "unflatten",
-              "repeat_interleave", "unfold"):
+              "cummax", "cummin", "argsort", "sort", "topk", "kthvalue", "median", "gather", "take_along_dim",
+              "index_select", "scatter", "scatter_add", "scatter_reduce", "squeeze", "unsqueeze", "split", "chunk",
+              "unflatten", "repeat_interleave", "unfold"):
     setattr(Tensor, _name, _with_torch_names(getattr(Tensor, _name)))
 
 
