@@ -17,7 +17,9 @@ import pytest
 import tinygrad_ift as tg
 import tinygrad_ift.nn.functional as F
 from tinygrad_ift import fast, nn, ops, optim
+from tinygrad_ift.fast import blas_threads
 from tinygrad_ift.fast import cpu as fast_cpu
+from tinygrad_ift.fast import winograd as fast_winograd
 from tinygrad_ift.nn.conv import Conv2dFunction
 from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction
 from tinygrad_ift.nn.pooling import MaxPool
@@ -115,6 +117,24 @@ def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True):
                                                 groups=groups), *arrays, device=device), 1e-5, 1e-5
 
 
+def winograd_case(device, shape=(3, 16, 9, 7), out_channels=8, padding=1, bias=True, dtype=np.float32,
+                  chunk_bytes=None):
+    """A 3x3 stride-1 convolution with enough channels for the CPU's F(2x2, 3x3) path (odd sizes: a last
+    row and column of tiles half outside); chunk_bytes: so small a chunk that each image is one."""
+    x, w = randn(*shape, dtype=dtype), randn(out_channels, shape[1], 3, 3, seed=2, dtype=dtype)
+    arrays = (x, w, randn(out_channels, seed=3, dtype=dtype)) if bias else (x, w)
+    compute = forward_backward(lambda *t: F.conv2d(*t, padding=padding), *arrays, device=device)
+    if chunk_bytes is not None:
+        def compute(compute=compute):
+            saved, fast_winograd.CHUNK_BYTES = fast_winograd.CHUNK_BYTES, chunk_bytes
+            try:
+                return compute()
+            finally:
+                fast_winograd.CHUNK_BYTES = saved
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    return compute, tolerance, tolerance
+
+
 def max_pool_case(device, kernel=3, stride=2, padding=1, dilation=1):
     x = np.random.default_rng(0).permutation(4 * 3 * 11 * 11).reshape(4, 3, 11, 11).astype(np.float32)  # no ties
     return forward_backward(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation), x, device=device), 0, 0
@@ -153,7 +173,11 @@ CASES = {  # reference op -> cases (functions of the device)
                             partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
-                     partial(conv_case, padding=0)],
+                     partial(conv_case, padding=0), winograd_case, partial(winograd_case, dtype=np.float64),
+                     partial(winograd_case, shape=(1, 24, 8, 8), out_channels=32, padding=0, bias=False),
+                     partial(winograd_case, shape=(2, 16, 5, 6), padding=2, dtype=np.float64),
+                     partial(winograd_case, shape=(5, 16, 6, 6), chunk_bytes=1),
+                     partial(winograd_case, shape=(12, 16, 16, 16), out_channels=16, bias=False)],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
               partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2)],
     **{opt: [partial(optimiser_case, make=make) for make in makers] for opt, makers in OPTIMISERS.items()},
@@ -201,6 +225,22 @@ def test_the_fast_paths_run_and_the_switch_turns_them_off():
         assert fast.using_reference_ops("cpu")
     finally:
         tg.use_reference_ops(False, "cpu")
+
+
+@pytest.mark.parametrize("channels, stride, kernel, runs", [(16, 1, 3, True), (16, 2, 3, False), (8, 1, 3, False),
+                                                           (16, 1, 1, False)])
+def test_winograd_runs_for_3x3_stride_1_convolutions_with_enough_channels(channels, stride, kernel, runs):
+    x = tg.Tensor(randn(2, channels, 6, 6), requires_grad=True)
+    out = F.conv2d(x, tg.Tensor(randn(4, channels, kernel, kernel)), stride=stride, padding=kernel // 2)
+    assert type(out._ctx) is fast_cpu.Conv2dCPU and out._ctx.winograd is runs
+
+
+@pytest.mark.skipif(not blas_threads.available(), reason="NumPy's BLAS here is not an OpenBLAS found by blas_threads")
+def test_one_blas_thread_sets_openblas_to_one_thread_and_back():
+    before = blas_threads.blas_thread_count()
+    with blas_threads.one_blas_thread():
+        assert blas_threads.blas_thread_count() == 1
+    assert blas_threads.blas_thread_count() == before
 
 
 def test_environment_switch_forces_the_reference_ops():

@@ -19,7 +19,7 @@ from ..nn.im2col import col2im, im2col, output_size, pad_channels_last
 from ..nn.normalization import BatchNormFunction, _update_running_stats
 from ..ops import ReLUFunction
 from ..optim import SGD, Adam, AdamW
-from . import replaces
+from . import replaces, winograd
 from .buffer_pool import POOL
 from .slices import batch_slices, map_slices, per_position, run_on_slices
 
@@ -178,6 +178,9 @@ class Conv2dCPU(Conv2dFunction):
     dW = grad^T cols and db = grad summed over n, y, x. dx: with stride 1 it is the correlation of the padded
     output gradient with the kernel of the transposed convolution (a "full" convolution: no column gradient
     to scatter); otherwise the column gradient grad W is scattered back by col2im.
+
+    3x3 stride-1 convolutions with enough channels (most of ResNet's) run by Winograd's F(2x2, 3x3) instead
+    (winograd.py): 2.25 times fewer multiplications.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -187,6 +190,12 @@ class Conv2dCPU(Conv2dFunction):
         self.kernel, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
         self.groups, self.x_shape, self.weight, self.has_bias = groups, x.shape, weight, bias is not None
         self.out_hw = tuple(output_size(*axis) for axis in zip((h, w), self.kernel, stride, padding, dilation))
+        self.winograd = winograd.applies(self.kernel, stride, dilation, groups, c, padding)
+        if self.winograd:
+            self.x_padded = POOL.take(xp, winograd.padded_shape(x.shape, self.out_hw), x.dtype)
+            self.u = winograd.kernel_transform(weight)
+            out = winograd.convolve(x, self.u, padding, self.out_hw, self.x_padded)
+            return out if bias is None else _add_bias(out, bias)
         self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
         self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
         out = POOL.empty(xp, (n, weight.shape[0]) + self.out_hw, x.dtype)
@@ -197,9 +206,7 @@ class Conv2dCPU(Conv2dFunction):
             out[chunk] = _apply_kernel(self.w, im2col(padded, self.kernel, stride, dilation, groups, columns),
                                        self.out_hw)
         POOL.give(columns)
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
-        return out
+        return out if bias is None else _add_bias(out, bias)
 
     def backward(self, grad):
         xp = get_array_module(grad)
@@ -207,6 +214,9 @@ class Conv2dCPU(Conv2dFunction):
         _, c, h, w = self.x_shape
         groups, (kh, kw) = self.groups, self.kernel
         full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, self.kernel, self.padding))
+        grad_bias = grad.sum(axis=(0, 2, 3)) if self.has_bias else None
+        if self.winograd:
+            return self._winograd_backward(grad, full_padding) + (grad_bias,)
         by_correlation = self.stride == (1, 1) and min(full_padding) >= 0
         per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
         step = _chunk_size(per_image, n, self.weight.nbytes)
@@ -233,12 +243,25 @@ class Conv2dCPU(Conv2dFunction):
         for scratch in (columns, grad_padded, grad_columns) if by_correlation else (columns,):
             POOL.give(scratch)
         grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
-        return grad_x, grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
+        return grad_x, grad_w, grad_bias
+
+    def _winograd_backward(self, grad, full_padding: tuple) -> tuple:
+        """(grad_x, grad_w) by F(2x2, 3x3) (see winograd.py): grad_x is the convolution of the output gradient,
+        padded by 2 - p, with the flipped kernel of swapped channels; grad_w the transpose of the forward."""
+        grad_w = winograd.kernel_grad(self.x_padded, grad)
+        grad_x = winograd.convolve(grad, winograd.flipped_kernel_transform(self.u), full_padding, self.x_shape[2:])
+        return grad_x, grad_w
 
     def __del__(self):
         """The padded input goes back to the pool once this node is freed (after backward, or under no_grad)."""
         if "x_padded" in self.__dict__:
             POOL.give(self.__dict__.pop("x_padded"))
+
+
+def _add_bias(out, bias):
+    """out += bias per channel (dim 1), in place."""
+    out += bias.reshape(1, -1, 1, 1)
+    return out
 
 
 def _chunk_size(bytes_per_image: int, n: int, kernel_bytes: int) -> int:

@@ -71,7 +71,7 @@ def get_num_threads() -> int:
     return _num_threads
 
 
-def _groups(slices: list[slice]) -> int:
+def thread_groups(slices: list[slice]) -> int:
     """How many threads to split these slices over: up to _num_threads, each with SLICES_PER_THREAD or more."""
     return max(1, min(_num_threads, len(slices) // SLICES_PER_THREAD))
 
@@ -85,7 +85,7 @@ def run_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
     The results come back in slice order, so with a given thread count sums of them are the same on
     every run.
     """
-    count = _groups(slices)
+    count = thread_groups(slices)
     if count == 1:
         return [work(slices)]
     global _threads
@@ -106,7 +106,7 @@ def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:
         return op(*arrays)
     out = POOL.empty(np, arrays[0].shape, arrays[0].dtype)
     slices = batch_slices(arrays[0])
-    if _groups(slices) == 1:  # one pass over each array: slicing would buy nothing
+    if thread_groups(slices) == 1:  # one pass over each array: slicing would buy nothing
         return op(*arrays, out=out)
 
     def work(group):
