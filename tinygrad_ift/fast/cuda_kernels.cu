@@ -54,11 +54,12 @@ __device__ void block_sum2(double a, double b, double* out_a, double* out_b) {
     if (threadIdx.x == 0) { *out_a = sa[0]; *out_b = sb[0]; }
 }
 
-// sum(x - k) and sum((x - k)^2) of channel c, shifted by k = shift[c] so that the variance does not cancel.
-extern "C" __global__ void bn_moments(const T* x, const T* shift, double* sums, double* squares, int N, int C,
-                                      int L) {
+// sum(x - k) and sum((x - k)^2) of channel c, shifted by one of its values, k = x[0, c, 0], so that the variance
+// does not cancel; k goes to shift[c] for bn_statistics.
+extern "C" __global__ void bn_moments(const T* x, T* shift, double* sums, double* squares, int N, int C, int L) {
     int c = blockIdx.x;
-    double k = shift[c], a = 0, b = 0;
+    double k = x[(long long)c * L], a = 0, b = 0;
+    if (threadIdx.x == 0) shift[c] = x[(long long)c * L];
     for (long long j = threadIdx.x; j < (long long)N * L; j += THREADS) {
         double d = (double)x[(j / L) * C * (long long)L + (long long)c * L + j % L] - k;
         a += d;
