@@ -20,9 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.im2col import pad_channels_last
-from . import blas_threads
 from .buffer_pool import POOL
-from .slices import SLICES_PER_THREAD, get_num_threads, run_on_slices, thread_groups
+from .slices import run_products_on_slices, shared_step
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
 G_SIGNS, G_SCALES = np.array([[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]]), np.array([1, 0.5, 0.5, 1])
@@ -106,7 +105,7 @@ def convolve(x, u, padding: tuple, out_hw: tuple, padded=None):
         for buffer in (transformed, products) if padded is not None else (transformed, products, scratch):
             POOL.give(buffer)
 
-    _run(work, chunks)
+    run_products_on_slices(work, chunks)
     return out
 
 
@@ -131,7 +130,7 @@ def kernel_grad(padded, grad):
         POOL.give(grad_products)
         return grad_u
 
-    return kernel_gradient(sum(_run(work, chunks)))
+    return kernel_gradient(sum(run_products_on_slices(work, chunks), np.zeros((16, o, c), dtype=grad.dtype)))
 
 
 def input_transform(padded, tile_hw: tuple, out):
@@ -203,19 +202,7 @@ def combine(matrix, inputs, outs) -> None:
 
 def _chunks(n: int, tile_hw: tuple, bytes_per_tile: int) -> list:
     """Slices of the batch, each about CHUNK_BYTES of transformed tiles (at least one image), or smaller ones
-    (but of MIN_SHARED_TILES or more) if that gives each thread SLICES_PER_THREAD of them."""
+    that share the work out over the threads (slices.shared_step)."""
     per_image = tile_hw[0] * tile_hw[1]
-    step = max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile)))
-    shared = -(-n // (SLICES_PER_THREAD * get_num_threads()))
-    if blas_threads.available() and shared * per_image >= MIN_SHARED_TILES:
-        step = min(step, shared)
+    step = shared_step(n, max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile))), per_image, MIN_SHARED_TILES)
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
-
-
-def _run(work, chunks: list) -> list:
-    """work(group of chunks) on our threads, each product on one BLAS thread (see blas_threads.py), or all the
-    chunks on this thread (the products on all BLAS threads) if they are too few to share out."""
-    if thread_groups(chunks) == 1 or not blas_threads.available():
-        return [work(chunks)]
-    with blas_threads.one_blas_thread():
-        return run_on_slices(work, chunks)
