@@ -4,12 +4,12 @@ multiplications per 2x2 block of outputs instead of 36.
 The output is cut into 2x2 tiles; tile t of image n reads the 4x4 window d of the padded input at (2ty, 2tx).
 With the three small matrices below, for each input channel c and output channel o,
     y_tile = A^T [ sum_c (G w[o, c] G^T) * (B^T d_c B) ] A        (* elementwise on 4x4),
-so each of the 16 positions (i, j) of the 4x4 is one matrix product over the channels: M[ij] = V[ij] @ U[ij],
-with V[ij] (tiles, C) the transformed input and U[ij] (C, O) the transformed kernel. The transforms are
+so each of the 16 positions (i, j) of the 4x4 is one matrix product over the channels: M[ij] = V[ij] @ U[ij]^T,
+with V[ij] (tiles, C) the transformed input and U[ij] (O, C) the transformed kernel. The transforms are
 additions and subtractions (B and A hold 0 and +-1), so the products, 2.25 times fewer multiplications
 than im2col's, are most of the work. Backward: the input gradient is the same convolution of the padded
 output gradient with the flipped kernel (channels swapped); the kernel gradient is the transpose of the
-forward, dU[ij] = V[ij]^T @ (A dY A^T)[ij], then dW = G^T dU G.
+forward, dU[ij] = (A dY A^T)[ij]^T @ V[ij], then dW = G^T dU G.
 
 Every pass runs a chunk of images at a time (about CHUNK_BYTES of transformed tiles), so that the copy into a
 padded channels-last image, the transforms and the products find their inputs still in the cache; the chunks
@@ -24,8 +24,8 @@ from .buffer_pool import POOL
 from .slices import run_products_on_slices, shared_step
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
+# kernel transform G = G_SCALES[:, None] * G_SIGNS, i.e. [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
 G_SIGNS, G_SCALES = np.array([[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]]), np.array([1, 0.5, 0.5, 1])
-G = G_SCALES[:, None] * G_SIGNS  # kernel transform
 A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
