@@ -4,8 +4,8 @@
 
 Nothing to install and no network: it needs the preinstalled CuPy, PyTorch and NumPy. In order, each with a
 time limit so that one slow part cannot eat the others' time:
-1. the CUDA kernels against their reference ops (tests/test_fast_paths.py, tests/test_cuda_kernels.py), first,
-   so that a slow suite cannot hide them;
+1. every fast path against its reference op (tests/test_fast_paths.py: the CUDA kernels on the GPU), first, so
+   that a slow suite cannot hide them;
 2. the rest of the test suite on the real GPU (every `device` test's "cuda" side);
 3. the op, conv and BatchNorm benchmarks with --device cuda;
 4. the kernels one ResNet18 training step launches (batch 128, a captured CUDA graph's nodes), with the fast
@@ -32,7 +32,7 @@ import numpy as np
 
 LIMITS_S = {"fast_paths": 45, "tests": 170, "bench_ops": 40, "bench_conv": 50, "bench_batchnorm": 40,
             "step_launches": 45, "training_run": 50}  # with the model steps (about a minute), about 8 minutes
-KERNEL_TESTS = ["tests/test_fast_paths.py", "tests/test_cuda_kernels.py"]
+KERNEL_TESTS = ["tests/test_fast_paths.py"]
 MODEL_BATCH = 128
 
 

@@ -74,7 +74,8 @@ def data_line(views: list[RunView]) -> str:
 
 def not_run(views: list[RunView]) -> str:
     missing = [v.label for v in views if v.result is None]
-    return f"\n\nNot run yet (no result in the store): {', '.join(missing)}." if missing else ""
+    return (f"\n\nNot run yet (no result in the store): {'; '.join(missing)}. Running the experiment again "
+            "adds them (its finished runs are reused)." if missing else "")
 
 
 def cifar_table(views: list[RunView], extra: tuple[str, ...] = ()) -> str:
@@ -123,7 +124,8 @@ def mixer_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> s
             f"it): **{counted:,}** = patch embedding {parts['patchemb']:,} + {blocks} Mixer blocks of "
             f"{parts['blocks'] // blocks:,} + final LayerNorm {parts['norm']:,} + head {parts['head']:,}. "
             "**One published report estimates it at about 19M parameters: that figure is wrong** for this "
-            "configuration (it is about 9 times too large). Peak MB is the largest host memory NumPy allocated during one training "
+            "configuration (it is about 9 times too large). Peak MB is the largest host memory NumPy allocated "
+            "during one training "
             "step at the run's batch size (tracemalloc; the parameters themselves excluded); s/epoch includes "
             "the validation pass.")
     return note + "\n\n" + cifar_summary(("step_peak_bytes",))(views, figure_dir, report_dir)
@@ -224,9 +226,11 @@ def gap_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str
             "course's 15-epoch runs do (at 5 epochs on 10,000 it does not yet, so the leak cannot show); "
             "no augmentation; PyTorch's "
             "default initialisation instead of the course MLP's (the course's `mlp.py` asks for Glorot-normal "
-            "weights and zero biases, as ours). Every run is also scored on the test images "
+            "weights and zero biases, as ours). The runs are also scored on the test images "
             "after a JPEG quality-75 round trip (our training and validation images are JPEG-q75, the test "
-            "images lossless).\n\n" + cifar_summary(("jpeg_test_acc", "valid_seen_in_training"))(views, figure_dir,
+            "images lossless). \"course MLP, current library\" is the relu run of `mlp_activations`: the first "
+            "row's training without the JPEG test pass." + version_note(views) + "\n\n"
+            + cifar_summary(("jpeg_test_acc", "valid_seen_in_training"))(views, figure_dir,
                                                                                              report_dir)
             + gap_findings(views)
             + "\n\nChecked and the same as the course: the transforms (horizontal flip, RandomResizedCrop "
@@ -240,6 +244,18 @@ def gap_summary(views: list[RunView], figure_dir: Path, report_dir: Path) -> str
             "published run, and the share applied to our small runs), not measured on a 15-epoch run of ours: "
             "`python -m experiments run mlp_gap --profile full` (a GPU) trains both splits at the course's scale; "
             "it was not run here (no GPU was available to this session).")
+
+
+def version_note(views: list[RunView]) -> str:
+    """Say so when the course MLP's settings gave two different trainings (runs made by two library versions)."""
+    results = {v.label: v.result for v in views if v.result is not None}
+    first, again = results.get("course MLP"), results.get("course MLP, current library")
+    if first is None or again is None or first["train_accs"] == again["train_accs"]:
+        return ""
+    return (f" These two runs have the same training settings but were trained by different versions of the library "
+            f"(test {first['test_acc']:.4f} and {again['test_acc']:.4f}): the first three rows by an earlier one, "
+            "the others by the current one. The course's-validation-split row trains exactly as \"course MLP, "
+            "current library\" (same train and test accuracies): compare those two.")
 
 
 def gap_findings(views: list[RunView]) -> str:
@@ -336,6 +352,7 @@ def _gap_runs(profile: str) -> list[tuple[str, dict]]:
     runs = [("course MLP", cifar_run(profile, "mlp", jpeg_test_quality=75)),
             ("no augmentation", cifar_run(profile, "mlp", augment=False, jpeg_test_quality=75)),
             ("PyTorch default init", cifar_run(profile, "mlp", init="pytorch_default", jpeg_test_quality=75)),
+            ("course MLP, current library", cifar_run(profile, "mlp")),  # the mlp_activations relu run
             ("course's validation split", cifar_run(profile, "mlp", validation="course_redraw",
                                                     jpeg_test_quality=75))]
     if profile in GAP_FITTED:

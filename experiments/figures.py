@@ -18,6 +18,7 @@ def gradient_flow(result: dict, title: str, path: Path) -> Path:
     """Left: each weight's gradient norm averaged over the steps, in forward order (log scale).
     Right: log10 of every weight's gradient norm at every step."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, NullFormatter
     norms = np.asarray(result["norms"], dtype=np.float64)  # (layers, steps)
     figure = Figure(figsize=(13, max(4.0, 0.12 * len(norms) + 2)))
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
@@ -26,9 +27,13 @@ def gradient_flow(result: dict, title: str, path: Path) -> Path:
     left.set(xscale="log", xlabel="mean gradient L2 norm", yticks=positions, title="per layer (input at top)")
     left.set_yticklabels(result["layers"], fontsize=6)
     left.invert_yaxis()
+    left.xaxis.set_minor_formatter(NullFormatter())  # the minor log ticks' labels overlap
     shown = right.imshow(np.log10(np.maximum(norms, 1e-12)), aspect="auto", interpolation="nearest",
                          cmap="viridis")
-    right.set(xlabel="training step", ylabel="layer (forward order)", title="log10 gradient norm over steps")
+    right.set(xlabel="training step", ylabel="layer (forward order, as on the left)",
+              title="log10 gradient norm over steps")
+    for axis in (right.xaxis, right.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))
     figure.colorbar(shown, ax=right)
     figure.suptitle(title)
     return _save(figure, path)

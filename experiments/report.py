@@ -31,7 +31,8 @@ def profile_note(profile: str) -> str:
             + ("\n\nRead the CIFAR-10 figures of this profile as a check that every experiment runs end to end and "
                "draws its figures, not as a reproduction: on a few hundred images for two epochs ResNet18 and the "
                "MLP-Mixer stay near chance (0.1), far from the published accuracies, which need the `full` profile "
-               "(a GPU). The INF8225 experiments use all of Fashion-MNIST, the regression ones 10,000 of its "
+               "(a GPU); their first-layer weight pictures likewise still look like their random initialisation. "
+               "The INF8225 experiments use all of Fashion-MNIST, the regression ones 10,000 of its "
                "images. Seconds per "
                "epoch were measured on 2 CPU cores shared with other jobs, over several versions of the library: "
                "compare them only roughly." if profile == "cpu" else ""))

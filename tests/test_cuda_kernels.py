@@ -1,7 +1,7 @@
 """The CUDA fast paths without a GPU: every kernel source compiles for sm_90 with NVRTC (so a typo fails CI),
-every kernel the wrappers launch exists, and each fast path keeps its reference's signature.
-
-Their numbers are checked against the reference ops on a real GPU only (benchmarks/gpu_check.sh).
+every kernel the wrappers launch exists, each fast path keeps its reference's signature, and each gives its
+reference's results with its kernels compiled as host C++ (tests/cuda_kernels_on_cpu.py: their logic, not the
+GPU). On a real GPU the same cases run on the device (tests/test_fast_paths.py, through benchmarks/gpu_check.sh).
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_ift import backend, fast
+from test_fast_paths import assert_same, cases_of, run_both
+from tinygrad_ift import backend, fast, ops
 from tinygrad_ift.fast import cuda as fast_cuda
+from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction
 
 OPTIONS = ["--gpu-architecture=sm_90", "--std=c++17"]
 KERNEL_DEFINITION = re.compile(r'extern "C" __global__ void (\w+)\(')
@@ -85,8 +87,8 @@ def test_fast_paths_keep_their_references_signatures(reference, replacement):
 def test_the_cuda_fast_paths_cover_the_launch_heavy_ops():
     """The CUDA table covers the ops a training step of the course models spends its launches on."""
     names = {ref.__name__ for ref in fast.registered("cuda")}
-    assert {"BatchNormFunction", "BatchNormReLUFunction", "GELUFunction", "CrossEntropy", "Adam", "AdamW", "SGD", "Conv2dFunction",
-            "MaxPool", "ReLUFunction"} <= names
+    assert {"BatchNormFunction", "BatchNormReLUFunction", "GELUFunction", "CrossEntropy", "Adam", "AdamW", "SGD",
+            "Conv2dFunction", "MaxPool", "ReLUFunction"} <= names
 
 
 def test_allow_tf32_needs_a_gpu():
@@ -97,3 +99,48 @@ def test_allow_tf32_needs_a_gpu():
     else:
         with pytest.raises(RuntimeError, match="device cuda:0"):
             backend.allow_tf32(True)
+
+
+@pytest.fixture(scope="module")
+def host_launch(tmp_path_factory):
+    from cuda_kernels_on_cpu import HostLauncher, compiler_available
+    if not compiler_available():
+        pytest.skip("runs the CUDA kernels as host C++: needs g++")
+    return HostLauncher(tmp_path_factory.mktemp("host_kernels"))
+
+
+HANDED_TO_THE_REFERENCE = {"Adam-2", "SGD-3",  # amsgrad and nesterov: the CUDA optimisers run the reference
+                           "BatchNormFunction-6", "BatchNormFunction-7"}  # a float64 input, float32 statistics
+
+
+@pytest.mark.parametrize("case", cases_of("cuda"))
+def test_cuda_fast_paths_run_as_host_code_equal_their_references(case, host_launch, monkeypatch, request):
+    """Every CUDA fast path, its kernels compiled for the CPU (tests/cuda_kernels_on_cpu.py) and run on NumPy
+    arrays, gives its reference op's results: the kernels' index arithmetic and the Python around them, checked
+    without a GPU (a real GPU runs the same cases in tests/test_fast_paths.py)."""
+    monkeypatch.setattr(fast_cuda, "_launch", host_launch)
+    monkeypatch.setitem(fast._active, "cpu", fast.registered("cuda"))  # the CUDA classes, on "cpu" tensors
+    host_launch.launched.clear()
+    compute, rtol, atol = case("cpu")
+    assert_same(*run_both(compute), max(rtol, 1e-5), max(atol, 1e-5))
+    assert bool(host_launch.launched) != (request.node.callspec.id in HANDED_TO_THE_REFERENCE)
+
+
+@pytest.mark.parametrize("reference,options", [(ops.ReLUFunction, {}), (ops.GELUFunction, {}),
+                                                (BatchNormFunction, {"eps": 1e-5, "training": True}),
+                                                (BatchNormReLUFunction, {"eps": 1e-5, "training": False})])
+def test_cuda_backward_takes_a_gradient_of_another_dtype(reference, options, host_launch, monkeypatch):
+    """A float64 gradient reaching a float32 op's CUDA backward goes to the reference (or is cast), never into a
+    kernel compiled for the other dtype."""
+    monkeypatch.setattr(fast_cuda, "_launch", host_launch)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    grad = rng.standard_normal(x.shape)  # float64
+    if options and not options["training"]:
+        options = {**options, "running_mean": np.full(3, 0.1, np.float32), "running_var": np.full(3, 2.0, np.float32)}
+    results = []
+    for ctx in (fast.registered("cuda")[reference](), reference()):
+        ctx.forward(x, **options)
+        results.append(ctx.backward(grad))
+    for fast_result, reference_result in zip(*[r if isinstance(r, tuple) else (r,) for r in results]):
+        np.testing.assert_allclose(fast_result, reference_result, rtol=1e-5, atol=1e-5)

@@ -1,5 +1,6 @@
 """What must work on "cuda": construction and transfer, mixed operands, host indices and labels, and the sync and
 copy budgets of a training step (held by the CuPy stand-in's counters: pytest --cupy-standin)."""
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -252,6 +253,6 @@ def test_parameter_data_rebinding_keeps_the_device(device):
             layer.weight.data = np.zeros((2, 3), np.float32)
     with pytest.raises(TypeError, match="Parameter.data: expected a NumPy or CuPy array, got list"):
         layer.bias.data = [0.0, 0.0]
-    copied = __import__("copy").deepcopy(layer)  # a deep copy rebuilds the parameters slot by slot
+    copied = copy.deepcopy(layer)  # a deep copy rebuilds the parameters slot by slot
     assert copied.weight.device == device
     np.testing.assert_array_equal(copied.weight.numpy(), layer.weight.numpy())

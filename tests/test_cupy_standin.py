@@ -5,6 +5,7 @@ a GPU) in a fresh interpreter and looks up every name and keyword the stand-in o
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,7 +135,8 @@ def test_standin_counts_device_operations_not_views(cupy, standin):
 
 
 def test_step_launches_counts_a_training_step_on_the_standin(tmp_path):
-    """benchmarks/step_launches.py --standin: a training step's device operations, by name, without syncs."""
+    """benchmarks/step_launches.py --standin: a training step's device operations, by name, without syncs, on the
+    reference ops and (with g++) on the fast paths, whose kernel launches count too."""
     env = _clean_env()
     out = tmp_path / "launches.json"
     done = subprocess.run([sys.executable, "-m", "benchmarks.step_launches", "--standin", "--model", "mlp",
@@ -146,3 +148,8 @@ def test_step_launches_counts_a_training_step_on_the_standin(tmp_path):
     assert counted["operations"] > 20 and sum(counted["operations_by_name"].values()) == counted["operations"]
     assert counted["syncs"] == 0 and counted["host_to_device"] == 0
     assert saved["environment"]["cupy"].endswith("+standin") and saved["settings"]["model"] == "mlp"
+    if shutil.which("g++"):
+        fast = saved["results"]["fast_paths"]
+        assert fast["kernel_launches"] == sum(fast["kernel_launches_by_name"].values()) > 0
+        assert fast["calls"] == fast["operations"] + fast["kernel_launches"] < counted["operations"]
+        assert fast["kernel_launches_by_name"]["adam_update"] == 10  # one per parameter: 5 layers, weight and bias

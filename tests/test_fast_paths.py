@@ -83,8 +83,9 @@ def batchnorm_module_case(device, make, x, training, affine, running, weight, bi
     return compute, 2e-5, 2e-5
 
 
-def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16)):
-    x = randn(*shape) * 3 + 5  # a mean far from 0, as after a ReLU
+def batchnorm_case(device, training=True, affine=True, shape=(40, 64, 16, 16), dtype=np.float32):
+    """dtype: the input's; the module's parameters and running statistics stay float32."""
+    x = (randn(*shape) * 3 + 5).astype(dtype)  # a mean far from 0, as after a ReLU
     running = [np.zeros(shape[1], np.float32), np.ones(shape[1], np.float32)]
     return batchnorm_module_case(device, nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d, x, training, affine,
                                  running, randn(shape[1], seed=2), randn(shape[1], seed=3))
@@ -110,8 +111,8 @@ def cross_entropy_case(device, smoothing=0.0):
                             randn(300, 10) * 4, device=device), 1e-6, 1e-6
 
 
-def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True, shape=(6, 4, 9, 9)):
-    x, w = randn(*shape), randn(6, shape[1] // groups, 3, 3, seed=2)
+def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True, kernel=(3, 3), shape=(6, 4, 9, 9)):
+    x, w = randn(*shape), randn(6, shape[1] // groups, *kernel, seed=2)
     arrays = (x, w, randn(6, seed=3)) if bias else (x, w)
     return forward_backward(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation,
                                                 groups=groups), *arrays, device=device), 1e-5, 1e-5
@@ -135,8 +136,9 @@ def winograd_case(device, shape=(3, 16, 9, 7), out_channels=8, padding=1, bias=T
     return compute, tolerance, tolerance
 
 
-def max_pool_case(device, kernel=3, stride=2, padding=1, dilation=1):
-    x = np.random.default_rng(0).permutation(4 * 3 * 11 * 11).reshape(4, 3, 11, 11).astype(np.float32)  # no ties
+def max_pool_case(device, kernel=3, stride=2, padding=1, dilation=1, size=(11, 11)):
+    x = np.random.default_rng(0).permutation(4 * 3 * size[0] * size[1]).reshape(4, 3, *size)  # no ties
+    x = x.astype(np.float32)
     return forward_backward(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation), x, device=device), 0, 0
 
 
@@ -167,13 +169,18 @@ CASES = {  # reference op -> cases (functions of the device)
     ops.ReLUFunction: [relu_case],
     ops.GELUFunction: [gelu_case],
     BatchNormFunction: [batchnorm_case, partial(batchnorm_case, training=False), partial(batchnorm_case, affine=False),
-                        partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4))],
+                        partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4)),
+                        partial(batchnorm_case, shape=(32, 16, 50)),
+                        partial(batchnorm_case, training=False, dtype=np.float64),
+                        partial(batchnorm_case, dtype=np.float64)],
     BatchNormReLUFunction: [batchnorm_relu_case, partial(batchnorm_relu_case, training=False),
                             partial(batchnorm_relu_case, affine=False),
                             partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
                      partial(conv_case, padding=0), partial(conv_case, stride=2, shape=(12, 4, 17, 17)),
+                     partial(conv_case, kernel=(1, 1), stride=2, padding=0, bias=False),
+                     partial(conv_case, kernel=(2, 3), stride=(2, 1), padding=(0, 2)),
                      winograd_case, partial(winograd_case, dtype=np.float64),
                      partial(winograd_case, shape=(1, 24, 8, 8), out_channels=32, padding=0, bias=False),
                      partial(winograd_case, shape=(2, 16, 5, 6), padding=2, dtype=np.float64),
@@ -181,7 +188,8 @@ CASES = {  # reference op -> cases (functions of the device)
                      partial(winograd_case, shape=(12, 16, 16, 16), out_channels=16, bias=False),
                      partial(winograd_case, shape=(0, 16, 6, 6))],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
-              partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2)],
+              partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2),
+              partial(max_pool_case, kernel=2, stride=1, padding=1, dilation=4, size=(5, 3))],  # on padding only
     **{opt: [partial(optimiser_case, make=make) for make in makers] for opt, makers in OPTIMISERS.items()},
 }
 

@@ -35,3 +35,14 @@ def test_main_py_finds_the_course_models_without_a_pip_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "resnet18" in done.stdout and "mlpmixer" in done.stdout
+
+
+def test_step_launches_counts_the_nodes_of_a_cuda_graph_by_type():
+    """The GPU count reads cudaGraphDebugDotPrint's text: one entry per node, edges not counted."""
+    from benchmarks.step_launches import count_nodes
+    dot = ('digraph dot {\nsubgraph cluster_1 {\nlabel="graph_1" graph[style="dashed"];\n'
+           '"graph_1_node_0"[style="solid" shape="record" label="{KERNEL\\n| {ID | 0 | cupy_add}}"];\n'
+           '"graph_1_node_1"[style="solid" shape="rectangle" label="1\\nbn_affine\\n<<<(4,1,1),(256,1,1)>>>"];\n'
+           '"graph_1_node_2"[style="solid" shape="record" label="{MEMSET\\n| {ID | 2}}"];\n'
+           '"graph_1_node_0" -> "graph_1_node_1";\n"graph_1_node_1" -> "graph_1_node_2";\n}\n}\n')
+    assert count_nodes(dot) == {"nodes": 3, "kernel": 2, "memset": 1}

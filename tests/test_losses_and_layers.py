@@ -116,6 +116,7 @@ def test_loss_errors():
     ("Conv1d", (3, 4, 3), dict(stride=2, padding=1), (2, 3, 9)),
     ("ConvTranspose2d", (4, 2, 3), dict(stride=2, padding=1, output_padding=1), (2, 4, 5, 5)),
     ("ConvTranspose2d", (4, 6, 2), dict(groups=2, bias=False), (1, 4, 3, 3)),
+    ("Conv3d", (2, 4, (2, 3, 1)), dict(stride=(1, 2, 1), padding=(1, 0, 1)), (2, 2, 3, 5, 4)),
 ])
 def test_conv_modules_match_torch_with_the_same_parameters(name, args, kwargs, shape, device):
     tg.manual_seed(0)
@@ -128,6 +129,21 @@ def test_conv_modules_match_torch_with_the_same_parameters(name, args, kwargs, s
     x = RNG.standard_normal(shape).astype(np.float32)
     np.testing.assert_allclose(ours(tg.tensor(x, device=device)).detach().numpy(),
                                theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, args", [("MaxPool3d", (2, 1, 1, 1, True)), ("MaxPool3d", ((3, 2, 2), 2, 1, (1, 2, 1))),
+                                        ("MaxPool3d", (2, (1, 2, 3), 0, 1, True, True)),
+                                        ("AvgPool3d", ((1, 2, 3), 2, (0, 1, 1))),
+                                        ("AvgPool3d", (2, None, 1, True, False, 5))])
+def test_3d_pool_modules_match_torch(name, args, device):
+    """Positional arguments in torch's order; max_pool3d's indices are positions in the (D*H*W) volume."""
+    x = RNG.permutation(2 * 3 * 4 * 5 * 6).reshape(2, 3, 4, 5, 6).astype(np.float32)
+    ours = getattr(tg.nn, name)(*args)(tg.tensor(x, device=device))
+    theirs = getattr(torch.nn, name)(*args)(torch.tensor(x))
+    pairs = zip(*(out if isinstance(out, tuple) else (out,) for out in (ours, theirs)))  # (values, indices) or one
+    for mine, expected in pairs:
+        assert mine.device == device and mine.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-6)
 
 
 def test_upsample_module_and_layer_errors():
@@ -143,6 +159,10 @@ def test_upsample_module_and_layer_errors():
         F.interpolate(tg.zeros(1, 2, 3), size=4, mode="area", align_corners=True)
     with pytest.raises(ValueError, match=r"pad: reflect padding of \(3, 0\) needs dim 1 of \(2, 3\) longer than 3"):
         F.pad(tg.zeros(2, 3), (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match=r"max_pool3d: expected a 5-D input of layout \(N, C, D, H, W\)"):
+        F.max_pool3d(tg.zeros(1, 2, 3, 3), 2)
+    with pytest.raises(ValueError, match=r"conv3d: kernel depth extent 3 is larger than the padded input depth 2"):
+        F.conv3d(tg.zeros(1, 1, 2, 3, 3), tg.zeros(1, 1, 3, 1, 1))
     with pytest.raises(ValueError, match="conv_transpose2d: output_padding"):
         F.conv_transpose2d(tg.zeros(1, 1, 2, 2), tg.zeros(1, 1, 2, 2), output_padding=1)
     with pytest.raises(ValueError, match=r"fold: expected input \(N, C\*4, 4\) for output_size \(3, 3\)"):

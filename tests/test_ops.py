@@ -329,6 +329,35 @@ def conv1d_case(d):
             lambda x, w, b: F.conv1d(x, w, b, **kw), lambda x, w, b: TF.conv1d(x, w, b, **kw))
 
 
+def conv3d_case(d):
+    n, c = d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2))
+    k = (d.draw(st.integers(1, 2)), 2, d.draw(st.integers(1, 2)))
+    groups = d.draw(st.sampled_from([1, c]))
+    out = d.draw(st.integers(1, 2)) * groups
+    kw = dict(stride=(d.draw(st.integers(1, 2)), 1, 2), padding=(d.draw(st.integers(0, 1)), 1, 0),
+              dilation=(d.draw(st.integers(1, 2)), 1, 1), groups=groups)
+    s = (n, c, d.draw(st.integers(3, 4)), d.draw(st.integers(2, 3)), d.draw(st.integers(2, 3)))
+    return ([values(d, s), values(d, (out, c // groups) + k), values(d, (out,))],
+            lambda x, w, b: F.conv3d(x, w, b, **kw), lambda x, w, b: TF.conv3d(x, w, b, **kw))
+
+
+def pool3d_case(kind):
+    """max_pool3d (distinct values: no ties) or avg_pool3d with its divisors, ceil_mode in both."""
+    def draw(d):
+        kernel = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 3)), 2)
+        kw = dict(kernel_size=kernel, stride=(d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)), 1),
+                  padding=(d.draw(st.integers(0, kernel[0] // 2)), d.draw(st.integers(0, kernel[1] // 2)), 1),
+                  ceil_mode=d.draw(st.booleans()))
+        if kind == "avg":
+            kw.update(count_include_pad=d.draw(st.booleans()), divisor_override=d.draw(st.sampled_from([None, 3])))
+        else:
+            kw.update(dilation=(d.draw(st.integers(1, 2)), 1, 1))
+        s = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2)), d.draw(st.integers(3, 4)), 3, 3)
+        ours, theirs = (F.max_pool3d, TF.max_pool3d) if kind == "max" else (F.avg_pool3d, TF.avg_pool3d)
+        return [values(d, s, "distinct")], lambda a: ours(a, **kw), lambda a: theirs(a, **kw)
+    return Case(f"{kind}_pool3d", draw)
+
+
 def conv_transpose2d_case(d):
     n, c, h, w, k = (d.draw(st.integers(1, 3)) for _ in range(5))
     groups = d.draw(st.sampled_from([1, c]))
@@ -606,6 +635,9 @@ CASES = [
     # layers
     Case("conv1d", conv1d_case),
     Case("conv_transpose2d", conv_transpose2d_case),
+    Case("conv3d", conv3d_case),
+    pool3d_case("max"),
+    pool3d_case("avg"),
     Case("avg_pool2d", avg_pool2d_case),
     Case("max_unpool2d", max_unpool2d_case),
     interpolate_case("nearest"),

@@ -162,7 +162,7 @@ def scalar(value: Any, dtype: Any, device: Device):
     return constant(("scalar", type(value), value, dtype), device, lambda: np.asarray(value, dtype=dtype))
 
 
-if _cupy is not None:  # pragma: no branch - the class needs CuPy's ndarray to subclass
+if _cupy is not None:  # a subclass of CuPy's ndarray: it exists only where CuPy imports
     class HostWritableArray(_cupy.ndarray):
         """A CuPy array whose item assignment also takes host values (NumPy arrays, lists), as a PyTorch tensor's
         does: `a[...] = numpy_array` copies them to the device (one host-to-device copy), then assigns.

@@ -900,11 +900,11 @@ def _with_torch_names(method: Callable) -> Callable:
     return method_with_torch_names
 
 
-for _name in ("sum", "mean", "max", "min", "amax", "amin", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax",
-              "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
-              "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter", "scatter_add",
-              "scatter_reduce",
-              "squeeze", "unsqueeze", "split", "chunk", "unflatten", "repeat_interleave", "unfold"):
+for _name in ("sum", "mean", "max", "min", "amax", "amin", "var", "std", "var_mean", "std_mean", "logsumexp", "softmax",
+              "log_softmax", "argmax", "argmin", "prod", "any", "all", "norm", "cumsum", "cumprod", "logcumsumexp",
+              "cummax", "cummin", "argsort", "sort", "topk", "gather", "take_along_dim", "index_select", "scatter",
+              "scatter_add", "scatter_reduce", "squeeze", "unsqueeze", "split", "chunk", "unflatten",
+              "repeat_interleave", "unfold"):
     setattr(Tensor, _name, _with_torch_names(getattr(Tensor, _name)))
 
 

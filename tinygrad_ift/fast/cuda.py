@@ -2,13 +2,14 @@
 
 On the GPU the reference ops are launch-bound: each NumPy-style expression is one CuPy kernel. The classes here
 replace the ops of a training step that take many (BatchNorm, BatchNorm + ReLU, GELU, ReLU's backward, softmax
-cross-entropy, im2col and col2im, max pooling, and the optimiser updates, one launch per parameter) by one or two
+cross-entropy, im2col and col2im, max pooling, and the optimiser updates, one launch per parameter) by one to three
 kernels each. Each subclasses its reference and registers itself with `replaces(..., "cuda")`; arrays of another
-dtype than float32/float64 go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
+dtype than float32/float64, or of mixed dtypes, go to the reference. TF32 matrix products are a separate opt-in: backend.allow_tf32.
 
 The kernels compile on first use (CuPy's RawModule caches them per device and on disk); CI compiles
-cuda_kernels.cu for sm_90 with NVRTC (tests/test_cuda_kernels.py), and a real GPU checks each fast path
-against its reference through the prepared GPU command (benchmarks/gpu_check.sh).
+cuda_kernels.cu for sm_90 with NVRTC and runs each fast path with its kernels compiled as host C++ against its
+reference (tests/test_cuda_kernels.py), and a real GPU checks each fast path against its reference through the
+prepared GPU command (benchmarks/gpu_check.sh).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction
 from ..nn.functional import CrossEntropy
-from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, _update_running_stats
+from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction
 from ..nn.pooling import MaxPool, _out_hw
 from ..ops import GELUFunction, ReLUFunction
 from ..optim import SGD, Adam, AdamW
@@ -38,7 +39,9 @@ def source(dtype) -> str:
 
 
 def _supported(*arrays) -> bool:
-    return all(a.dtype in C_TYPES for a in arrays)
+    """Whether the kernels take these arrays: float32 or float64, all of one dtype (None: an input not given)."""
+    dtypes = {a.dtype for a in arrays if a is not None}
+    return len(dtypes) == 1 and dtypes.pop() in C_TYPES
 
 
 def _launch(name: str, like, threads: int, *args, blocks: int | None = None) -> None:
@@ -49,6 +52,11 @@ def _launch(name: str, like, threads: int, *args, blocks: int | None = None) -> 
         _modules[key] = xp.RawModule(code=source(key), options=("--std=c++17",))
     count = blocks if blocks is not None else max(1, -(-threads // THREADS))
     _modules[key].get_function(name)((count,), (THREADS,), args)
+
+
+def _given(array, placeholder):
+    """A kernel's array argument that may be absent (None): the placeholder then, which the kernel does not read."""
+    return placeholder if array is None else array
 
 
 def _real(like, value):
@@ -66,7 +74,7 @@ class ReLUCUDA(ReLUFunction):
     """ReLU whose backward is one kernel (the reference's is a comparison, then a product)."""
 
     def backward(self, grad):
-        if not _supported(grad):
+        if not _supported(grad, self.out):
             return super().backward(grad)
         xp = get_array_module(grad)
         grad, dx = xp.ascontiguousarray(grad), xp.empty(grad.shape, dtype=grad.dtype)
@@ -88,7 +96,7 @@ class GELUCUDA(GELUFunction):
         return out
 
     def backward(self, grad):
-        if self.approximate != "none" or not _supported(grad):
+        if self.approximate != "none" or not _supported(grad, self.a):
             return super().backward(grad)
         xp = get_array_module(grad)
         grad, dx = xp.ascontiguousarray(grad), xp.empty(grad.shape, dtype=grad.dtype)
@@ -98,17 +106,18 @@ class GELUCUDA(GELUFunction):
 
 # ----- normalisation ---------------------------------------------------------------------------------------
 class FusedBatchNorm:
-    """BatchNorm in four kernels: per-channel moments and y = x scale + shift forward; per-channel sums and
-    dx = dy scale - x coef + offset backward (the algebra of fast/cpu.py's BatchNormCPU). With `relu` the ReLU
-    after it runs in the same kernels: y = max(x scale + shift, 0) forward, dy masked where y <= 0 backward (the
-    mask recomputed from x, so the output is not kept). Mixed in before the reference it replaces, which runs
-    arrays of other dtypes."""
+    """BatchNorm in six kernels: forward per-channel moments, per-channel statistics (mean, invstd, the running
+    statistics' update, and y = x scale + shift's scale and shift), then y; backward per-channel sums, per-channel
+    coefficients, then dx = dy scale - x coef + offset (the algebra of fast/cpu.py's BatchNormCPU). With `relu` the
+    ReLU after it runs in the same kernels: y = max(x scale + shift, 0) forward, dy masked where y <= 0 backward
+    (the mask recomputed from x, so the output is not kept). Mixed in before the reference it replaces, which runs
+    arrays of other dtypes, and inputs of mixed dtypes (the reference promotes them)."""
 
     relu = False
 
     def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
                 momentum=0.1):
-        self.fused = _supported(x)
+        self.fused = _supported(x, weight, bias, running_mean, running_var)
         if not self.fused:
             return super().forward(x, weight, bias, eps=eps, training=training, running_mean=running_mean,
                                    running_var=running_var, momentum=momentum)
@@ -116,20 +125,16 @@ class FusedBatchNorm:
         n, c = x.shape[:2]
         length = x.size // max(n * c, 1)
         x = xp.ascontiguousarray(x)
+        mean, invstd, scale, shift = (xp.empty(c, dtype=x.dtype) for _ in range(4))
+        sums, squares = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
+        moment_shift = xp.empty(c, dtype=x.dtype)
         if training:
-            shift = x.reshape(n, c, length)[0].mean(axis=1)  # a cheap shift so that the variance does not cancel
-            sums, squares = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
-            _launch("bn_moments", x, 0, x, shift, sums, squares, *_ints(n, c, length), blocks=c)
-            offset = sums / (n * length)
-            mean = (shift + offset).astype(x.dtype)
-            var = xp.maximum(squares / (n * length) - offset ** 2, 0).astype(x.dtype)
-            if running_mean is not None:
-                _update_running_stats(running_mean, running_var, momentum, mean, var, n * length)
-        else:
-            mean, var = running_mean.copy(), running_var.copy()
-        invstd = 1.0 / xp.sqrt(var + eps)
-        scale = invstd if weight is None else invstd * weight
-        shift = -mean * scale if bias is None else bias - mean * scale
+            _launch("bn_moments", x, 0, x, moment_shift, sums, squares, *_ints(n, c, length), blocks=c)
+        absent = mean  # stands for an input not given (the kernel does not read it)
+        _launch("bn_statistics", x, c, moment_shift, sums, squares, _given(weight, absent), _given(bias, absent),
+                _given(running_mean, absent), _given(running_var, absent), *_ints(training, weight is not None,
+                                                                                   running_mean is not None),
+                np.float64(momentum), np.float64(eps), np.int64(n * length), np.int32(c), mean, invstd, scale, shift)
         out = xp.empty(x.shape, dtype=x.dtype)
         _launch("bn_affine", x, x.size, x, scale, shift, np.int32(self.relu), out, np.int64(x.size),
                 *_ints(c, length))
@@ -142,17 +147,13 @@ class FusedBatchNorm:
             return super().backward(grad)
         xp = get_array_module(grad)
         n, c, length = self.sizes
-        dy, x, relu = xp.ascontiguousarray(grad), self.x, np.int32(self.relu)
+        dy, x, relu = xp.ascontiguousarray(grad, dtype=self.x.dtype), self.x, np.int32(self.relu)
         sum_dy, dot = xp.empty(c, dtype=np.float64), xp.empty(c, dtype=np.float64)
         _launch("bn_backward_sums", dy, 0, dy, x, self.mean, self.scale, self.shift, relu, sum_dy, dot,
                 *_ints(n, c, length), blocks=c)
-        grad_bias, grad_weight = sum_dy.astype(x.dtype), (dot * self.invstd).astype(x.dtype)
-        if self.training:
-            count = n * length
-            coef = (self.scale * self.invstd ** 2 * dot / count).astype(x.dtype)
-            offset = (self.mean * coef - self.scale * sum_dy / count).astype(x.dtype)
-        else:
-            coef = offset = xp.zeros(c, dtype=x.dtype)
+        grad_weight, grad_bias, coef, offset = (xp.empty(c, dtype=x.dtype) for _ in range(4))
+        _launch("bn_backward_coefficients", x, c, sum_dy, dot, self.mean, self.invstd, self.scale,
+                np.int32(self.training), np.int64(n * length), np.int32(c), grad_weight, grad_bias, coef, offset)
         dx = xp.empty(x.shape, dtype=x.dtype)
         _launch("bn_backward_dx", dy, dy.size, dy, x, self.scale, self.shift, relu, coef, offset, dx,
                 np.int64(dy.size), *_ints(c, length))
@@ -161,12 +162,13 @@ class FusedBatchNorm:
 
 @replaces(BatchNormFunction, "cuda")
 class BatchNormCUDA(FusedBatchNorm, BatchNormFunction):
-    """BatchNorm in four kernels (FusedBatchNorm)."""
+    """BatchNorm in six kernels (FusedBatchNorm)."""
 
 
 @replaces(BatchNormReLUFunction, "cuda")
 class BatchNormReLUCUDA(FusedBatchNorm, BatchNormReLUFunction):
-    """BatchNorm then ReLU in BatchNorm's four kernels (FusedBatchNorm with relu): the reference takes six."""
+    """BatchNorm then ReLU in BatchNorm's six kernels (FusedBatchNorm with relu); apart, the ReLU would add a launch
+    forward and one backward, and a pass over the whole tensor each way."""
 
     relu = True
 
@@ -266,7 +268,7 @@ class MaxPoolCUDA(MaxPool):
 # ----- optimisers ------------------------------------------------------------------------------------------
 def _in_place_ready(param, grad) -> bool:
     """Whether the kernels can update the parameter's own memory: contiguous float32/float64 of one dtype."""
-    return _supported(param.data) and param.data.flags.c_contiguous and grad.dtype == param.data.dtype
+    return _supported(param.data, grad) and param.data.flags.c_contiguous
 
 
 @replaces(Adam, "cuda")

@@ -1,6 +1,7 @@
 // CUDA kernels of the GPU fast paths (tinygrad_ift/fast/cuda.py). T is float or double: cuda.py compiles this
 // file once per dtype, after a `typedef float T;` (or double) line. tests/test_cuda_kernels.py compiles it for
-// sm_90 with NVRTC, without a GPU, so that a typo fails CI.
+// sm_90 with NVRTC, without a GPU, so that a typo fails CI, and as host C++ (tests/cuda_kernels_on_cpu.py, which
+// replaces block_sum2 by a sequential sum) to check every kernel against the reference ops on the CPU.
 //
 // Layouts: BatchNorm views x as (N, C, L) (L = H*W), one block per channel; cross-entropy takes logits (N, C),
 // one thread per row; conv columns are (N*OH*OW, G, kh*kw*C/G), channels last within a window.
@@ -53,17 +54,63 @@ __device__ void block_sum2(double a, double b, double* out_a, double* out_b) {
     if (threadIdx.x == 0) { *out_a = sa[0]; *out_b = sb[0]; }
 }
 
-// sum(x - k) and sum((x - k)^2) of channel c, shifted by k = shift[c] so that the variance does not cancel.
-extern "C" __global__ void bn_moments(const T* x, const T* shift, double* sums, double* squares, int N, int C,
-                                      int L) {
+// sum(x - k) and sum((x - k)^2) of channel c, shifted by one of its values, k = x[0, c, 0], so that the variance
+// does not cancel; k goes to shift[c] for bn_statistics.
+extern "C" __global__ void bn_moments(const T* x, T* shift, double* sums, double* squares, int N, int C, int L) {
     int c = blockIdx.x;
-    double k = shift[c], a = 0, b = 0;
+    double k = x[(long long)c * L], a = 0, b = 0;
+    if (threadIdx.x == 0) shift[c] = x[(long long)c * L];
     for (long long j = threadIdx.x; j < (long long)N * L; j += THREADS) {
         double d = (double)x[(j / L) * C * (long long)L + (long long)c * L + j % L] - k;
         a += d;
         b += d * d;
     }
     block_sum2(a, b, sums + c, squares + c);
+}
+
+// BatchNorm's per-channel numbers, one thread per channel. Training: the batch's mean and (biased) variance from
+// bn_moments' sums, shifted by k = moment_shift[c], and the running statistics updated in place if `running`:
+// running = (1 - momentum) running + momentum batch, the variance unbiased. Eval: the running statistics. Then
+// invstd = 1 / sqrt(var + eps) and y = x scale + shift: scale = invstd weight, shift = bias - mean scale (weight 1
+// and bias 0 without `affine`).
+extern "C" __global__ void bn_statistics(const T* moment_shift, const double* sums, const double* squares,
+                                         const T* weight, const T* bias, T* running_mean, T* running_var,
+                                         int training, int affine, int running, double momentum, double eps,
+                                         long long count, int C, T* mean, T* invstd, T* scale, T* shift) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    T m, v;
+    if (training) {
+        double offset = sums[c] / count, var = squares[c] / count - offset * offset;
+        m = T((double)moment_shift[c] + offset);
+        v = T(var > 0 ? var : 0);
+        if (running) {
+            running_mean[c] = running_mean[c] * T(1 - momentum) + T(momentum) * m;
+            running_var[c] = running_var[c] * T(1 - momentum) + T(momentum * count / (count - 1)) * v;
+        }
+    } else {
+        m = running_mean[c];
+        v = running_var[c];
+    }
+    T s = T(1) / sqrt(v + T(eps));
+    mean[c] = m;
+    invstd[c] = s;
+    scale[c] = affine ? s * weight[c] : s;
+    shift[c] = affine ? bias[c] - m * scale[c] : -m * s;
+}
+
+// BatchNorm backward's per-channel numbers, one thread per channel, from bn_backward_sums' sum(g) and
+// sum(g (x - mean)): dbias, dweight, and (training) dx's batch-statistics terms coef and offset (else 0).
+extern "C" __global__ void bn_backward_coefficients(const double* sum_dy, const double* sum_dy_xc, const T* mean,
+                                                    const T* invstd, const T* scale, int training, long long count,
+                                                    int C, T* grad_weight, T* grad_bias, T* coef, T* offset) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    grad_bias[c] = T(sum_dy[c]);
+    grad_weight[c] = T(sum_dy_xc[c] * invstd[c]);
+    T k = training ? T((double)scale[c] * invstd[c] * invstd[c] * sum_dy_xc[c] / count) : T(0);
+    coef[c] = k;
+    offset[c] = training ? T((double)mean[c] * k - (double)scale[c] * sum_dy[c] / count) : T(0);
 }
 
 // With relu != 0 the ReLU after BatchNorm is fused in: y = max(x * scale[c] + shift[c], 0), and backward's dy is
@@ -221,6 +268,13 @@ extern "C" __global__ void col2im(const T* cols, T* image, int N, int C, int H, 
 }
 
 // ----- max pooling with the winning offset, one thread per output pixel of (N, C, OH, OW) --------------------
+// A window over the padding alone (possible with dilation) gives -infinity, as the reference's -inf padding, and
+// winner -1: its gradient goes nowhere.
+__device__ inline T minus_infinity() {
+    T zero = T(0);
+    return T(-1) / zero;
+}
+
 extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int NC, int H, int W, int KH, int KW,
                                             int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
@@ -238,7 +292,7 @@ extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int
             if (best_offset < 0 || value > best) { best = value; best_offset = ki * KW + kj; }
         }
     }
-    out[i] = best;
+    out[i] = best_offset < 0 ? minus_infinity() : best;
     winner[i] = best_offset;
 }
 
@@ -246,7 +300,7 @@ extern "C" __global__ void max_pool_forward(const T* x, T* out, int* winner, int
 extern "C" __global__ void max_pool_backward(const T* grad, const int* winner, T* dx, int NC, int H, int W, int KW,
                                              int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {
     long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-    if (i >= (long long)NC * OH * OW) return;
+    if (i >= (long long)NC * OH * OW || winner[i] < 0) return;
     int ox = i % OW, oy = (i / OW) % OH;
     long long plane = i / ((long long)OW * OH);
     int ki = winner[i] / KW, kj = winner[i] % KW;

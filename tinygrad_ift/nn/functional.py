@@ -14,17 +14,18 @@ from ..backend import get_array_module
 from ..dtypes import result_type
 from ..tensor import Tensor, pad_tensor
 from .conv import conv2d
-from .conv_from_conv2d import conv1d, conv_transpose2d
+from .conv_from_conv2d import conv1d, conv3d, conv_transpose2d
 from .im2col import pair
 from .upsampling import interpolate
 from .normalization import batch_norm, batch_norm_relu, layer_norm
-from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, avg_pool3d, max_pool2d, max_pool3d,
+                      max_unpool2d)
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
            "batch_norm", "batch_norm_relu", "layer_norm", "dropout", "relu", "gelu", "tanh", "sigmoid", "softmax", "log_softmax",
            "leaky_relu", "elu", "selu", "celu", "silu", "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
            "hardswish", "logsigmoid", "softsign", "softmin",
-           "conv1d", "conv_transpose2d", "max_unpool2d", "interpolate", "normalize", "unfold", "fold",
+           "conv1d", "conv3d", "max_pool3d", "avg_pool3d", "conv_transpose2d", "max_unpool2d", "interpolate", "normalize", "unfold", "fold",
            "scaled_dot_product_attention",
            "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "one_hot", "pad"]
 

@@ -34,13 +34,12 @@ class Parameter(Tensor):
 
     @data.setter
     def data(self, array) -> None:
-        device = getattr(self, "_device", None)  # None only while copy.deepcopy rebuilds the parameter
-        if not (isinstance(array, np.ndarray) or backend.device_of(array).is_cuda):
+        device, where = getattr(self, "_device", None), backend.device_of(array)  # None: deepcopy rebuilding it
+        if not (isinstance(array, np.ndarray) or where.is_cuda):
             raise TypeError(f"Parameter.data: expected a NumPy or CuPy array, got {type(array).__name__}")
-        if device is not None and backend.device_of(array) != device:
-            raise RuntimeError(f"Parameter.data: the array is on {backend.device_of(array)}, the parameter on "
-                               f"{device}; copy values in with `p.data[...] = array`, or move the module with "
-                               f".to(device)")
+        if device is not None and where != device:
+            raise RuntimeError(f"Parameter.data: the array is on {where}, the parameter on {device}; copy values "
+                               f"in with `p.data[...] = array`, or move the module with .to(device)")
         _DATA_SLOT.__set__(self, backend.host_writable(array))
 
     def __repr__(self) -> str:

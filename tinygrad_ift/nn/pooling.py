@@ -18,6 +18,7 @@ from ..backend import constant, get_array_module, scatter_add
 from ..dtypes import extreme
 from ..tensor import Tensor, pad_tensor
 from .conv import check_image_input
+from .conv_from_conv2d import depth_slabs, triple, unstack_depth
 from .im2col import offset_slices, output_size, pad_image, pair
 from .module import Module
 
@@ -96,17 +97,22 @@ def _window_sum(x_padded, kernel, stride, out_hw):
     return total
 
 
-def _check_pool(name: str, x: Tensor, kernel, stride, padding, dilation=(1, 1)) -> None:
-    check_image_input(name, x)
+def _check_pool(name: str, x: Tensor, kernel, stride, padding, dilation=(1, 1, 1)) -> None:
+    """Pool settings that fit x, (N, C, H, W) for a 2-D pool or (N, C, D, H, W) for a 3-D one."""
+    if len(kernel) == 2:
+        check_image_input(name, x)
+    elif x.ndim != 5:
+        raise ValueError(f"{name}: expected a 5-D input of layout (N, C, D, H, W), got shape {x.shape}")
+    dilation = dilation[:len(kernel)]
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: kernel_size {kernel}, stride {stride} and dilation {dilation} must be "
                          f"positive and padding {padding} non-negative")
-    if 2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]:  # PyTorch's rule
+    if any(2 * p > k for p, k in zip(padding, kernel)):  # PyTorch's rule
         raise ValueError(f"{name}: padding {padding} should be at most half of kernel_size {kernel}")
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if min(_out_hw(x.shape, kernel, stride, padding, dilation)) < 1:
         raise ValueError(f"{name}: kernel extent {extent} is larger than the padded input "
-                         f"{(x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])} (input {x.shape})")
+                         f"{tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))} (input {x.shape})")
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -183,34 +189,95 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     kernel, padding = pair(kernel_size), pair(padding)
     stride = kernel if stride is None else pair(stride)
     _check_pool("avg_pool2d", input, kernel, stride, padding)
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
     extra = (0, 0)
     if ceil_mode:  # zeros after the input so that the partial windows become whole ones (they add nothing)
         extra = tuple(_ceil_mode_extra(*axis) for axis in zip(input.shape[2:], kernel, stride, padding, (1, 1)))
     x = pad_tensor(input, (0, extra[1], 0, extra[0])) if max(extra) > 0 else input
-    if divisor_override is not None:
-        divisor = float(divisor_override)
-    elif max(extra) == 0 and (count_include_pad or padding == (0, 0)):
-        divisor = float(kernel[0] * kernel[1])
-    else:
-        key = ("avg_pool2d divisor", input.shape[2:], kernel, stride, padding, extra, count_include_pad, input.dtype)
-        divisor = constant(key, input.device, lambda: _pixels_per_window(
-            input.shape[2:], kernel, stride, padding, extra, count_include_pad).astype(input.dtype))
+    divisor = _window_divisor("avg_pool2d", input, kernel, stride, padding, extra, count_include_pad,
+                              divisor_override)
     return AvgPool.apply(x, kernel=kernel, stride=stride, padding=padding, divisor=divisor)
 
 
-def _pixels_per_window(hw: tuple, kernel, stride, padding, extra, count_include_pad: bool) -> np.ndarray:
-    """(1, 1, OH, OW): how many pixels of each window lie inside the padded input (or, without
-    count_include_pad, inside the input), where ceil_mode's `extra` pixels lie beyond both."""
-    (h, w), (ph, pw) = hw, padding
-    counted = np.zeros((1, 1, h + 2 * ph + extra[0], w + 2 * pw + extra[1]))
-    if count_include_pad:
-        counted[:, :, :h + 2 * ph, :w + 2 * pw] = 1
-    else:
-        counted[:, :, ph:ph + h, pw:pw + w] = 1
-    out_hw = _out_hw((1, 1, h + extra[0], w + extra[1]), kernel, stride, padding, (1, 1))
-    return _window_sum(counted, kernel, stride, out_hw)
+def _window_divisor(name: str, input: Tensor, kernel, stride, padding, extra, count_include_pad: bool,
+                    divisor_override: int | None):
+    """What average pooling divides each window's sum by: divisor_override, the kernel's size, or, where
+    windows differ, an array of their pixel counts (see _pixels_per_window) on the input's device."""
+    if divisor_override is not None:
+        if divisor_override <= 0:
+            raise ValueError(f"{name}: divisor_override must be positive, got {divisor_override}")
+        return float(divisor_override)
+    if max(extra) == 0 and (count_include_pad or max(padding) == 0):
+        return float(np.prod(kernel))
+    key = (f"{name} divisor", input.shape[2:], kernel, stride, padding, extra, count_include_pad, input.dtype)
+    return constant(key, input.device, lambda: _pixels_per_window(input.shape[2:], kernel, stride, padding, extra,
+                                                                  count_include_pad).astype(input.dtype))
+
+
+def _pixels_per_window(sizes: tuple, kernel, stride, padding, extra, count_include_pad: bool) -> np.ndarray:
+    """(1, 1, O1, O2, ...): how many pixels of each window lie inside the padded input (or, without
+    count_include_pad, inside the input), where ceil_mode's `extra` pixels lie beyond both. A window is a box,
+    so the count is the product of the counts along each axis."""
+    counts = np.ones((1, 1))
+    for size, k, s, p, e in zip(sizes, kernel, stride, padding, extra):
+        starts = np.arange((size + 2 * p + e - k) // s + 1) * s - p  # in the input's coordinates
+        if count_include_pad:
+            along = np.minimum(starts + k, size + p) - starts
+        else:
+            along = np.minimum(starts + k, size) - np.maximum(starts, 0)
+        counts = counts[..., None] * along
+    return counts
+
+
+# ----- 3-D pools: one 2-D pool per kernel depth offset, combined across the offsets ------------------------
+def _depth_geometry(name: str, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
+    """The 3-D settings as triples, and the depth padding (before, after) that ceil_mode's last window needs."""
+    kernel, padding, dilation = (triple(v, name) for v in (kernel_size, padding, dilation))
+    stride = kernel if stride is None else triple(stride, name)
+    _check_pool(name, input, kernel, stride, padding, dilation)
+    extra = _ceil_mode_extra(input.shape[2], kernel[0], stride[0], padding[0], dilation[0]) if ceil_mode else 0
+    return kernel, stride, padding, dilation, (padding[0], padding[0] + extra)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Maximum over 3-D kernel windows of (N, C, D, H, W), as torch.nn.functional.max_pool3d: the maximum over
+    the depth offsets of max_pool2d of the depth slices each offset meets. return_indices also gives each
+    maximum's position in its (D*H*W) volume (the first maximum, as torch)."""
+    kernel, stride, padding, dilation, depth_pad = _depth_geometry("max_pool3d", input, kernel_size, stride, padding,
+                                                                   dilation, ceil_mode)
+    x = pad_tensor(input, (0, 0, 0, 0) + depth_pad, value=extreme(input.dtype))
+    slabs, out_d = depth_slabs(x, kernel[0], stride[0], dilation[0])
+    xp = get_array_module(input.data)
+    depths = xp.arange(input.shape[0] * out_d).reshape(-1, 1, 1, 1) % out_d * stride[0] - padding[0]  # at k = 0
+    out = positions = None
+    for k, images in enumerate(slabs):
+        part = max_pool2d(images, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode, return_indices)
+        if return_indices:  # the position in the volume: the slice's depth, then the 2-D pool's (H*W) position
+            part, where = part
+            position = where.data + (depths + k * dilation[0]) * (input.shape[3] * input.shape[4])
+            positions = position if out is None else xp.where(part.data > out.data, position, positions)
+        out = part if out is None else out.maximum(part)
+    out = unstack_depth(out, input.shape[0], out_d)
+    if not return_indices:
+        return out
+    return out, unstack_depth(Tensor._wrap(positions, input.device), input.shape[0], out_d).detach()
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Average over 3-D kernel windows of (N, C, D, H, W), as torch.nn.functional.avg_pool3d: the window sums
+    (2-D sums added over the depth offsets) divided as avg_pool2d divides."""
+    kernel, stride, padding, _, depth_pad = _depth_geometry("avg_pool3d", input, kernel_size, stride, padding, 1,
+                                                            ceil_mode)
+    slabs, out_d = depth_slabs(pad_tensor(input, (0, 0, 0, 0) + depth_pad), kernel[0], stride[0], 1)
+    total = sum(avg_pool2d(images, kernel[1:], stride[1:], padding[1:], ceil_mode, divisor_override=1)
+                for images in slabs)
+    extra = (depth_pad[1] - padding[0],) + tuple(
+        _ceil_mode_extra(*axis) if ceil_mode else 0 for axis in zip(input.shape[3:], kernel[1:], stride[1:],
+                                                                     padding[1:], (1, 1)))
+    divisor = _window_divisor("avg_pool3d", input, kernel, stride, padding, extra, count_include_pad,
+                              divisor_override)
+    return unstack_depth(total, input.shape[0], out_d) / divisor
 
 
 # ----- adaptive pools ----------------------------------------------------------------------------------
@@ -325,6 +392,22 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool3d(MaxPool2d):
+    """max_pool3d as a layer; stride defaults to kernel_size."""
+
+    def forward(self, x: Tensor):
+        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """avg_pool3d as a layer; stride defaults to kernel_size."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
 
 
 class AdaptiveAvgPool2d(Module):
