@@ -6,8 +6,10 @@ images, with the same architecture on both sides (PyTorch's in benchmarks/torch_
 - resnet18: batch 32, SGD with momentum 0.9 (lr 0.01, weight decay 5e-4);
 - mlpmixer: the course MLP-Mixer (models/configs/mlpmixer.json), batch 128, AdamW (lr 1e-3, weight decay 5e-4).
 Times are interleaved turns (benchmarks.common.paired_times): the best step of each side and the median of the
-per-turn ratios. On the CPU, also the peak memory of two steps: the growth of the peak resident memory above the
-memory after building the model and the batch, each library in a fresh process (Linux). On the GPU: images/s.
+per-turn ratios. The machine's load averages before and after the run go with the settings (a shared machine's
+other work slows both sides, not always alike). On the CPU, also the peak memory of two steps: the growth of the
+peak resident memory above the memory after building the model and the batch, each library in a fresh process
+(Linux). On the GPU: images/s.
 Usage: python -m benchmarks.bench_models [--device cpu|cuda] [--models mlp,resnet18] [--repeat 10] [--out PATH]
 """
 from __future__ import annotations
@@ -124,9 +126,11 @@ def main() -> None:
     if args.rss_of:
         print_peak_rss_growth(args.rss_of, names[0])
         return
+    load_before = os.getloadavg()
     results = run(args.device, names, args.repeat)
-    save_results("models", "training_steps", args.device, args.out, results,
-                 {k: v for k, v in vars(args).items() if k != "rss_of"})
+    settings = {k: v for k, v in vars(args).items() if k != "rss_of"}
+    settings["load_average_1_5_15_min"] = {"before": load_before, "after": os.getloadavg()}  # others' work too
+    save_results("models", "training_steps", args.device, args.out, results, settings)
 
 
 if __name__ == "__main__":

@@ -111,8 +111,8 @@ def cross_entropy_case(device, smoothing=0.0):
                             randn(300, 10) * 4, device=device), 1e-6, 1e-6
 
 
-def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True, kernel=(3, 3)):
-    x, w = randn(6, 4, 9, 9), randn(6, 4 // groups, *kernel, seed=2)
+def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True, kernel=(3, 3), shape=(6, 4, 9, 9)):
+    x, w = randn(*shape), randn(6, shape[1] // groups, *kernel, seed=2)
     arrays = (x, w, randn(6, seed=3)) if bias else (x, w)
     return forward_backward(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation,
                                                 groups=groups), *arrays, device=device), 1e-5, 1e-5
@@ -178,13 +178,15 @@ CASES = {  # reference op -> cases (functions of the device)
                             partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
-                     partial(conv_case, padding=0), partial(conv_case, kernel=(1, 1), stride=2, padding=0, bias=False),
+                     partial(conv_case, padding=0), partial(conv_case, stride=2, shape=(12, 4, 17, 17)),
+                     partial(conv_case, kernel=(1, 1), stride=2, padding=0, bias=False),
                      partial(conv_case, kernel=(2, 3), stride=(2, 1), padding=(0, 2)),
                      winograd_case, partial(winograd_case, dtype=np.float64),
                      partial(winograd_case, shape=(1, 24, 8, 8), out_channels=32, padding=0, bias=False),
                      partial(winograd_case, shape=(2, 16, 5, 6), padding=2, dtype=np.float64),
                      partial(winograd_case, shape=(5, 16, 6, 6), chunk_bytes=1),
-                     partial(winograd_case, shape=(12, 16, 16, 16), out_channels=16, bias=False)],
+                     partial(winograd_case, shape=(12, 16, 16, 16), out_channels=16, bias=False),
+                     partial(winograd_case, shape=(0, 16, 6, 6))],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
               partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2),
               partial(max_pool_case, kernel=2, stride=1, padding=1, dilation=4, size=(5, 3))],  # on padding only

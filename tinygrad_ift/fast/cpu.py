@@ -21,9 +21,10 @@ from ..ops import ReLUFunction
 from ..optim import SGD, Adam, AdamW
 from . import replaces, winograd
 from .buffer_pool import POOL
-from .slices import batch_slices, map_slices, per_position, run_on_slices
+from .slices import batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_step
 
 COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # conv: columns per chunk (chosen by benchmarks.bench_conv)
+MIN_SHARED_ROWS = 64  # conv: a chunk handed to a thread of ours has at least this many columns
 
 
 # ----- activations -----------------------------------------------------------------------------------------
@@ -199,13 +200,18 @@ class Conv2dCPU(Conv2dFunction):
         self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
         self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
         out = POOL.empty(xp, (n, weight.shape[0]) + self.out_hw, x.dtype)
-        step = _chunk_size(self.out_hw[0] * self.out_hw[1] * kh * kw * c * x.dtype.itemsize, n, weight.nbytes)
-        columns = POOL.take(xp, (step * self.out_hw[0] * self.out_hw[1], groups, kh * kw * c // groups), x.dtype)
-        for chunk in _chunks(n, step):  # padding a chunk just before its im2col finds it still in cache
-            padded = pad_channels_last(x[chunk], padding, self.x_padded[chunk])
-            out[chunk] = _apply_kernel(self.w, im2col(padded, self.kernel, stride, dilation, groups, columns),
-                                       self.out_hw)
-        POOL.give(columns)
+        rows = self.out_hw[0] * self.out_hw[1]
+        chunks = _chunks(n, rows, _chunk_size(rows * kh * kw * c * x.dtype.itemsize, n, weight.nbytes))
+
+        def work(group):  # padding a chunk just before its im2col finds it still in cache
+            columns = POOL.take(xp, ((group[0].stop - group[0].start) * rows, groups, kh * kw * c // groups), x.dtype)
+            for chunk in group:
+                padded = pad_channels_last(x[chunk], padding, self.x_padded[chunk])
+                out[chunk] = _apply_kernel(self.w, im2col(padded, self.kernel, stride, dilation, groups, columns),
+                                           self.out_hw)
+            POOL.give(columns)
+
+        run_products_on_slices(work, chunks)
         return out if bias is None else _add_bias(out, bias)
 
     def backward(self, grad):
@@ -219,29 +225,37 @@ class Conv2dCPU(Conv2dFunction):
             return self._winograd_backward(grad, full_padding) + (grad_bias,)
         by_correlation = self.stride == (1, 1) and min(full_padding) >= 0
         per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
-        step = _chunk_size(per_image, n, self.weight.nbytes)
-        columns = POOL.take(xp, (step * oh * ow, groups, kh * kw * c // groups), grad.dtype)
+        chunks = _chunks(n, oh * ow, _chunk_size(per_image, n, self.weight.nbytes))
         if by_correlation:
             transposed = _grouped_kernel(_transposed_kernel(self.weight, groups), groups)  # (G, C/G, kh*kw*O/G)
-            grad_padded = POOL.take(xp, (step, oh + 2 * full_padding[0], ow + 2 * full_padding[1], out_c),
-                                    grad.dtype)
-            grad_columns = POOL.take(xp, (step * h * w, groups, kh * kw * out_c // groups), grad.dtype)
-        grad_w = xp.zeros_like(self.w)
         grad_x = POOL.empty(xp, self.x_shape, grad.dtype)
-        for chunk in _chunks(n, step):
-            m = chunk.stop - chunk.start
-            cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)
-            g = xp.ascontiguousarray(grad[chunk].transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, -1)
-            grad_w += _matmul_per_group(g, cols.transpose(1, 0, 2))
+
+        def work(group):
+            step = group[0].stop - group[0].start
+            columns = POOL.take(xp, (step * oh * ow, groups, kh * kw * c // groups), grad.dtype)
             if by_correlation:
-                g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
-                g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)
-                grad_x[chunk] = _apply_kernel(transposed, g_cols, (h, w))
-            else:
-                d_cols = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (m*OH*OW, G, K)
-                grad_x[chunk] = col2im(d_cols, (m, c, h, w), self.kernel, self.stride, self.padding, self.dilation)
-        for scratch in (columns, grad_padded, grad_columns) if by_correlation else (columns,):
-            POOL.give(scratch)
+                grad_padded = POOL.take(xp, (step, oh + 2 * full_padding[0], ow + 2 * full_padding[1], out_c),
+                                        grad.dtype)
+                grad_columns = POOL.take(xp, (step * h * w, groups, kh * kw * out_c // groups), grad.dtype)
+            grad_w = xp.zeros_like(self.w)
+            for chunk in group:
+                m = chunk.stop - chunk.start
+                cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)
+                g = xp.ascontiguousarray(grad[chunk].transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, -1)
+                grad_w += _matmul_per_group(g, cols.transpose(1, 0, 2))
+                if by_correlation:
+                    g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
+                    g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)
+                    grad_x[chunk] = _apply_kernel(transposed, g_cols, (h, w))
+                else:
+                    d_cols = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (m*OH*OW, G, K)
+                    grad_x[chunk] = col2im(d_cols, (m, c, h, w), self.kernel, self.stride, self.padding,
+                                           self.dilation)
+            for scratch in (columns, grad_padded, grad_columns) if by_correlation else (columns,):
+                POOL.give(scratch)
+            return grad_w
+
+        grad_w = sum(run_products_on_slices(work, chunks), xp.zeros_like(self.w))
         grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_bias
 
@@ -271,9 +285,11 @@ def _chunk_size(bytes_per_image: int, n: int, kernel_bytes: int) -> int:
     return max(1, min(n, budget // max(1, bytes_per_image)))
 
 
-def _chunks(n: int, step: int):
-    """Slices of `step` images covering a batch of n."""
-    return (slice(start, min(start + step, n)) for start in range(0, n, step))
+def _chunks(n: int, rows_per_image: int, step: int) -> list:
+    """Slices of `step` images covering a batch of n, or smaller ones that share the work out over the threads
+    (slices.shared_step)."""
+    step = shared_step(n, step, rows_per_image, MIN_SHARED_ROWS)
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def _transposed_kernel(weight, groups: int):

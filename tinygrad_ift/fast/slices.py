@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..backend import get_array_module
+from . import blas_threads
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 
 BLOCK_BYTES = 2 ** 20  # chosen by benchmarks.bench_batchnorm (see the README)
@@ -94,6 +95,28 @@ def run_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
     groups = [slices[len(slices) * i // count: len(slices) * (i + 1) // count] for i in range(count)]
     others = [_threads.submit(work, group) for group in groups[1:]]
     return [work(groups[0])] + [future.result() for future in others]
+
+
+def run_products_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
+    """run_on_slices for work that makes matrix products: shared out over our threads, each product then runs
+    on one BLAS thread (see blas_threads.py). Where the BLAS thread count cannot be set, or the slices are too
+    few to share out, all of them run on this thread, the products on every BLAS thread. No slices (an empty
+    batch): no call."""
+    if not slices:
+        return []
+    if thread_groups(slices) == 1 or not blas_threads.available():
+        return [work(slices)]
+    with blas_threads.one_blas_thread():
+        return run_on_slices(work, slices)
+
+
+def shared_step(n: int, step: int, rows_per_image: int, min_rows: int) -> int:
+    """Images per chunk of a batch of n: `step`, or fewer if that gives every thread SLICES_PER_THREAD chunks
+    whose products still have `min_rows` rows or more (and the BLAS thread count can be set)."""
+    shared = -(-n // (SLICES_PER_THREAD * _num_threads))
+    if _num_threads > 1 and blas_threads.available() and shared * rows_per_image >= min_rows:
+        return min(step, shared)
+    return step
 
 
 def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:

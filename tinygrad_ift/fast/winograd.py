@@ -4,12 +4,12 @@ multiplications per 2x2 block of outputs instead of 36.
 The output is cut into 2x2 tiles; tile t of image n reads the 4x4 window d of the padded input at (2ty, 2tx).
 With the three small matrices below, for each input channel c and output channel o,
     y_tile = A^T [ sum_c (G w[o, c] G^T) * (B^T d_c B) ] A        (* elementwise on 4x4),
-so each of the 16 positions (i, j) of the 4x4 is one matrix product over the channels: M[ij] = V[ij] @ U[ij],
-with V[ij] (tiles, C) the transformed input and U[ij] (C, O) the transformed kernel. The transforms are
+so each of the 16 positions (i, j) of the 4x4 is one matrix product over the channels: M[ij] = V[ij] @ U[ij]^T,
+with V[ij] (tiles, C) the transformed input and U[ij] (O, C) the transformed kernel. The transforms are
 additions and subtractions (B and A hold 0 and +-1), so the products, 2.25 times fewer multiplications
 than im2col's, are most of the work. Backward: the input gradient is the same convolution of the padded
 output gradient with the flipped kernel (channels swapped); the kernel gradient is the transpose of the
-forward, dU[ij] = V[ij]^T @ (A dY A^T)[ij], then dW = G^T dU G.
+forward, dU[ij] = (A dY A^T)[ij]^T @ V[ij], then dW = G^T dU G.
 
 Every pass runs a chunk of images at a time (about CHUNK_BYTES of transformed tiles), so that the copy into a
 padded channels-last image, the transforms and the products find their inputs still in the cache; the chunks
@@ -20,13 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.im2col import pad_channels_last
-from . import blas_threads
 from .buffer_pool import POOL
-from .slices import SLICES_PER_THREAD, get_num_threads, run_on_slices, thread_groups
+from .slices import run_products_on_slices, shared_step
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
+# kernel transform G = G_SCALES[:, None] * G_SIGNS, i.e. [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
 G_SIGNS, G_SCALES = np.array([[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]]), np.array([1, 0.5, 0.5, 1])
-G = G_SCALES[:, None] * G_SIGNS  # kernel transform
 A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
@@ -106,7 +105,7 @@ def convolve(x, u, padding: tuple, out_hw: tuple, padded=None):
         for buffer in (transformed, products) if padded is not None else (transformed, products, scratch):
             POOL.give(buffer)
 
-    _run(work, chunks)
+    run_products_on_slices(work, chunks)
     return out
 
 
@@ -131,7 +130,7 @@ def kernel_grad(padded, grad):
         POOL.give(grad_products)
         return grad_u
 
-    return kernel_gradient(sum(_run(work, chunks)))
+    return kernel_gradient(sum(run_products_on_slices(work, chunks), np.zeros((16, o, c), dtype=grad.dtype)))
 
 
 def input_transform(padded, tile_hw: tuple, out):
@@ -203,19 +202,7 @@ def combine(matrix, inputs, outs) -> None:
 
 def _chunks(n: int, tile_hw: tuple, bytes_per_tile: int) -> list:
     """Slices of the batch, each about CHUNK_BYTES of transformed tiles (at least one image), or smaller ones
-    (but of MIN_SHARED_TILES or more) if that gives each thread SLICES_PER_THREAD of them."""
+    that share the work out over the threads (slices.shared_step)."""
     per_image = tile_hw[0] * tile_hw[1]
-    step = max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile)))
-    shared = -(-n // (SLICES_PER_THREAD * get_num_threads()))
-    if blas_threads.available() and shared * per_image >= MIN_SHARED_TILES:
-        step = min(step, shared)
+    step = shared_step(n, max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile))), per_image, MIN_SHARED_TILES)
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
-
-
-def _run(work, chunks: list) -> list:
-    """work(group of chunks) on our threads, each product on one BLAS thread (see blas_threads.py), or all the
-    chunks on this thread (the products on all BLAS threads) if they are too few to share out."""
-    if thread_groups(chunks) == 1 or not blas_threads.available():
-        return [work(chunks)]
-    with blas_threads.one_blas_thread():
-        return run_on_slices(work, chunks)

@@ -63,7 +63,8 @@ def _grouped_kernel(weight, groups: int):
 def _apply_kernel(kernel, cols, out_hw: tuple[int, int]):
     """(G, P, K) kernel rows times (m*OH*OW, G, K) columns: the chunk's (m, G*P, OH, OW) output."""
     product = _matmul_per_group(kernel, cols.transpose(1, 2, 0))  # (G, P, m*OH*OW)
-    return product.reshape(-1, cols.shape[0] // (out_hw[0] * out_hw[1]), *out_hw).transpose(1, 0, 2, 3)
+    return product.reshape(product.shape[0] * product.shape[1], cols.shape[0] // (out_hw[0] * out_hw[1]),
+                           *out_hw).transpose(1, 0, 2, 3)
 
 
 def _matmul_per_group(a, b):
