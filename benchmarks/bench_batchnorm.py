@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import paired_times, save_results, traced_peak
+from benchmarks.common import add_output_arguments, output_path, paired_times, save_results, traced_peak
 from tinygrad_ift import nn
 
 SHAPES = [(128, 64, 32, 32), (128, 128, 16, 16), (128, 256, 8, 8), (128, 512, 4, 4)]
@@ -55,10 +55,11 @@ def run(device: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/batchnorm_<device>.json)")
+    add_output_arguments(parser, "benchmarks/results/batchnorm_<device>.json")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="PyTorch's CPU threads (default: its own choice; 1 compares single-threaded NumPy fairly)")
     args = parser.parse_args()
+    out = output_path(parser, args, f"benchmarks/results/batchnorm_{args.device.split(':')[0]}.json")
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
     results = run(args.device)
@@ -67,7 +68,7 @@ def main() -> None:
             if "ours_peak_mb" in r else ""
         print(f"{name:32s} ours {r['ours_s'] * 1e3:8.2f} ms  torch {r['torch_s'] * 1e3:8.2f} ms  "
               f"ratio {r['ratio']:5.2f}x (median of turns {r['ratio_median']:4.2f}x){memory}")
-    save_results("batchnorm", "batchnorm2d_relu", args.device, args.out, results)
+    save_results("batchnorm", "batchnorm2d_relu", args.device, out, results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import paired_times, proc_status_kib, reset_peak_rss, save_results, traced_peak
+from benchmarks.common import (add_output_arguments, output_path, paired_times, proc_status_kib, reset_peak_rss,
+                               save_results, traced_peak)
 from tinygrad_ift.nn.functional import conv2d
 
 LAYERS = [(64, 32), (128, 16), (256, 8), (512, 4)]
@@ -99,10 +100,11 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/conv_<device>.json)")
+    add_output_arguments(parser, "benchmarks/results/conv_<device>.json")
     parser.add_argument("--rss-of", choices=["ours", "torch"], help=argparse.SUPPRESS)  # child process mode
     parser.add_argument("--rss-layer", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    out = output_path(parser, args, f"benchmarks/results/conv_{args.device.split(':')[0]}.json")
     torch.set_num_threads(os.cpu_count())
     if args.rss_of:
         print_rss_growth(args.rss_of, args.rss_layer)
@@ -110,7 +112,7 @@ def main() -> None:
     results = run(args.device, args.batch, args.repeat)
     print(f"worst ratio {max(r['ratio'] for r in results.values()):.2f}x")
     settings = {k: v for k, v in vars(args).items() if not k.startswith("rss")}
-    save_results("conv", "conv2d_resnet18_shapes", args.device, args.out, results, settings)
+    save_results("conv", "conv2d_resnet18_shapes", args.device, out, results, settings)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 import tinygrad_ift as tg
-from benchmarks.common import best_time, save_results
+from benchmarks.common import add_output_arguments, best_time, output_path, save_results
 from tinygrad_ift import backend, data
 from tinygrad_ift.nn.functional import cross_entropy
 
@@ -80,10 +80,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--model", action="store_true", help="also time one ResNet18 training step")
-    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/data_<device>.json)")
+    add_output_arguments(parser, "benchmarks/results/data_<device>.json")
     args = parser.parse_args()
+    out = output_path(parser, args, f"benchmarks/results/data_{args.device.split(':')[0]}.json")
     results = run(args.device, args.batch, args.repeat, args.model)
-    save_results("data", "cifar10_input_pipeline", args.device, args.out, results, vars(args))
+    save_results("data", "cifar10_input_pipeline", args.device, out, results, vars(args))
 
 
 if __name__ == "__main__":

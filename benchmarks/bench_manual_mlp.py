@@ -14,7 +14,7 @@ import torch
 
 import tinygrad_ift
 
-from benchmarks.common import best_time, save_results
+from benchmarks.common import add_output_arguments, best_time, output_path, save_results
 from tinygrad_ift.classic import AutogradMLP, ManualMLP, one_hot
 
 
@@ -54,8 +54,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=54000, help="training images per epoch")
     parser.add_argument("--repeat", type=int, default=3, help="epochs timed per setting; the fastest counts")
     parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/manual_mlp_cpu.json)")
+    add_output_arguments(parser, "benchmarks/results/manual_mlp_cpu.json")
     args = parser.parse_args()
+    out = output_path(parser, args, "benchmarks/results/manual_mlp_cpu.json")
     try:
         from tinygrad_ift.data import load_fashion_mnist
         raw = load_fashion_mnist(args.data_dir)
@@ -81,7 +82,7 @@ def main() -> None:
         print(f"width {width:5d}: manual {times['manual']:.2f} s  autograd {times['autograd']:.2f} s  "
               f"torch {times['torch']:.2f} s  ratios manual {times['manual'] / times['torch']:.2f}x, "
               f"autograd {times['autograd'] / times['torch']:.2f}x")
-    save_results("manual_mlp", "manual_mlp_epoch", "cpu", args.out, results,
+    save_results("manual_mlp", "manual_mlp_epoch", "cpu", out, results,
                  {**vars(args), "data": source, "batch_size": 100})
 
 

@@ -26,7 +26,8 @@ import models
 import tinygrad_ift as tg
 import tinygrad_ift.nn.functional as F
 from benchmarks import torch_models
-from benchmarks.common import paired_times, proc_status_kib, reset_peak_rss, save_results
+from benchmarks.common import (add_output_arguments, output_path, paired_times, proc_status_kib, reset_peak_rss,
+                               save_results)
 from tinygrad_ift import optim
 
 MB = 2 ** 20
@@ -115,7 +116,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default="mlp,resnet18,mlpmixer", help="comma-separated, from " + ",".join(SETUPS))
     parser.add_argument("--repeat", type=int, default=10, help="interleaved turns per model")
-    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/models_<device>.json)")
+    add_output_arguments(parser, "benchmarks/results/models_<device>.json")
     parser.add_argument("--rss-of", choices=["ours", "torch"], help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
     names = args.models.split(",")
@@ -126,11 +127,12 @@ def main() -> None:
     if args.rss_of:
         print_peak_rss_growth(args.rss_of, names[0])
         return
+    out = output_path(parser, args, f"benchmarks/results/models_{args.device.split(':')[0]}.json")
     load_before = os.getloadavg()
     results = run(args.device, names, args.repeat)
     settings = {k: v for k, v in vars(args).items() if k != "rss_of"}
     settings["load_average_1_5_15_min"] = {"before": load_before, "after": os.getloadavg()}  # others' work too
-    save_results("models", "training_steps", args.device, args.out, results, settings)
+    save_results("models", "training_steps", args.device, out, results, settings)
 
 
 if __name__ == "__main__":

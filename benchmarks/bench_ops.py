@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tinygrad_ift as tg
-from benchmarks.common import paired_times, save_results
+from benchmarks.common import add_output_arguments, output_path, paired_times, save_results
 
 CHAIN_LENGTH = 50
 
@@ -70,13 +70,14 @@ def run(device: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/ops_<device>.json)")
+    add_output_arguments(parser, "benchmarks/results/ops_<device>.json")
     args = parser.parse_args()
+    out = output_path(parser, args, f"benchmarks/results/ops_{args.device.split(':')[0]}.json")
     results = run(args.device)
     for name, r in results.items():
         print(f"{name:34s} ours {r['ours_s'] * 1e3:9.3f} ms  torch {r['torch_s'] * 1e3:9.3f} ms  "
               f"ratio {r['ratio']:5.2f}x (median of turns {r['ratio_median']:4.2f}x, goal <= {r['goal_ratio']}x)")
-    save_results("ops", "ops", args.device, args.out, results)
+    save_results("ops", "ops", args.device, out, results)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Shared benchmark plumbing: best-of-N timing and results files with device, versions and date."""
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -91,6 +92,23 @@ def reset_peak_rss() -> None:
     """Set the kernel's peak-RSS mark (VmHWM) to the resident memory now (Linux)."""
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """--out (the JSON path; `default` describes where it goes otherwise) and --overwrite."""
+    parser.add_argument("--out", default=None, help=f"JSON path (default {default})")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the JSON file if it exists (the committed files are the reference figures)")
+
+
+def output_path(parser: argparse.ArgumentParser, args: argparse.Namespace, default: str) -> str:
+    """The JSON path of this run (--out, else `default`), checked before the benchmark spends its minutes: an
+    existing file, such as the committed reference figures, is replaced only with --overwrite."""
+    path = args.out or default
+    if os.path.exists(path) and not args.overwrite:
+        parser.error(f"{path} exists (committed results are the reference figures): pass --overwrite to replace "
+                     "it, or --out PATH to write elsewhere")
+    return path
 
 
 def save_results(stem: str, benchmark: str, device: str, out: str | None, results: dict,

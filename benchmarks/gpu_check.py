@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="every part small (CI's check of this command)")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
+    if out.is_dir() and any(out.iterdir()):  # an earlier check's log, JSON and run stay as they are
+        parser.error(f"{out} is not empty: give a new or empty folder for this check's results")
     out.mkdir(parents=True, exist_ok=True)
     log = Log(out / "gpu_check.log")
     python, device, quick = sys.executable, args.device, args.quick

@@ -127,15 +127,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch", type=int, default=None, help="default: 8 on the stand-in, 128 on a GPU")
     parser.add_argument("--out", default=None,
                         help="JSON path (default benchmarks/results/step_launches_<standin|cuda>.json)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the JSON file if it exists")
     args = parser.parse_args(argv)
     os.environ.pop("TINYGRAD_IFT_REFERENCE_OPS", None)  # this script chooses: each count says which ops ran
     if args.standin:  # before tinygrad_ift imports CuPy: the stand-in
         sys.path.insert(0, str(STANDIN))
         os.environ["TINYGRAD_IFT_CUPY_STANDIN"] = "1"
     import tinygrad_ift as tg
-    from benchmarks.common import save_results
+    from benchmarks.common import output_path, save_results
     batch = args.batch or (8 if args.standin else 128)
-    out = args.out or f"benchmarks/results/step_launches_{'standin' if args.standin else 'cuda'}.json"
+    out = output_path(parser, args, f"benchmarks/results/step_launches_{'standin' if args.standin else 'cuda'}.json")
     if args.standin:
         results = standin_counts(args.model, batch)
         for name, counted in results.items():

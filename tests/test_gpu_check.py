@@ -46,3 +46,11 @@ def test_step_launches_counts_the_nodes_of_a_cuda_graph_by_type():
            '"graph_1_node_2"[style="solid" shape="record" label="{MEMSET\\n| {ID | 2}}"];\n'
            '"graph_1_node_0" -> "graph_1_node_1";\n"graph_1_node_1" -> "graph_1_node_2";\n}\n}\n')
     assert count_nodes(dot) == {"nodes": 3, "kernel": 2, "memset": 1}
+
+
+def test_gpu_check_refuses_a_folder_holding_an_earlier_check(tmp_path):
+    (tmp_path / "gpu_check.json").write_text("{}")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu_check", str(tmp_path), "--device", "cpu", "--quick"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "not empty" in done.stderr and "Traceback" not in done.stderr
+    assert (tmp_path / "gpu_check.json").read_text() == "{}"
