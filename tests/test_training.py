@@ -240,7 +240,8 @@ def test_ctrl_c_writes_the_finished_epochs_says_how_to_resume_and_exits_130(tiny
     flags[flags.index("--data_dir") + 1] = str(tiny_cifar / "cifar10.npz")  # the file itself, not its folder
     process = subprocess.Popen([sys.executable, "-m", "tinygrad_ift", "train", *flags], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stdout:
         if line.startswith("epoch 1/1000:"):  # the first epoch is done: press Ctrl-C in the second
             break
@@ -416,3 +417,25 @@ def test_resume_refuses_to_switch_devices(tiny_cifar, tmp_path, capsys):
         main(tiny_run(tiny_cifar, tmp_path / "run", "--resume", "--device", "cuda"))
     assert exit_info.value.code == 2
     assert "device" in capsys.readouterr().err
+
+
+def test_ctrl_c_held_leaves_an_ignored_ctrl_c_ignored():
+    """A process started to ignore Ctrl-C (`nohup ... &`) keeps ignoring it while an epoch is recorded."""
+    from tinygrad_ift.training.trainer import ctrl_c_held
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_held_raises_a_held_ctrl_c_after_the_block():
+    from tinygrad_ift.training.trainer import ctrl_c_held
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append(True)
+    assert done == [True]

@@ -84,8 +84,8 @@ class Meter:
 def ctrl_c_held() -> Iterator[None]:
     """Hold a Ctrl-C until the block has run, then raise it: an epoch's history and its checkpoint change
     together, so the results written on Ctrl-C never list an epoch that the checkpoint lacks."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield  # only the main thread receives signals; a process started to ignore Ctrl-C (nohup ... &) goes on
         return
     held = []
     previous = signal.signal(signal.SIGINT, lambda *_: held.append(True))
