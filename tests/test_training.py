@@ -255,7 +255,17 @@ def test_ctrl_c_writes_the_finished_epochs_says_how_to_resume_and_exits_130(tiny
     assert (logdir / "loss.png").stat().st_size > 0
 
 
-def test_ctrl_c_while_an_epoch_is_recorded_waits_for_its_checkpoint(tiny_cifar, tmp_path, monkeypatch):
+@pytest.fixture
+def ctrl_c_enabled():
+    """Ctrl-C raises KeyboardInterrupt during the test, even when the suite was started with SIGINT ignored
+    (a background job inherits that)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_an_epoch_is_recorded_waits_for_its_checkpoint(tiny_cifar, tmp_path, monkeypatch,
+                                                                   ctrl_c_enabled):
     real_save = trainer_module.save_checkpoint
 
     def ctrl_c_then_save(*args, **kwargs):
@@ -431,7 +441,7 @@ def test_ctrl_c_held_leaves_an_ignored_ctrl_c_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-def test_ctrl_c_held_raises_a_held_ctrl_c_after_the_block():
+def test_ctrl_c_held_raises_a_held_ctrl_c_after_the_block(ctrl_c_enabled):
     from tinygrad_ift.training.trainer import ctrl_c_held
     done = []
     with pytest.raises(KeyboardInterrupt):
