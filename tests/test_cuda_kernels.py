@@ -122,7 +122,11 @@ def test_cuda_fast_paths_run_as_host_code_equal_their_references(case, host_laun
     monkeypatch.setitem(fast._active, "cpu", fast.registered("cuda"))  # the CUDA classes, on "cpu" tensors
     host_launch.launched.clear()
     compute, rtol, atol = case("cpu")
-    assert_same(*run_both(compute), max(rtol, 1e-5), max(atol, 1e-5))
+    fast_result, reference_result = run_both(compute)
+    # host C++ float32 arithmetic rounds in another order than NumPy's: float32 outputs get at least 1e-5;
+    # float64 cases keep their own tolerance
+    floor = 1e-5 if any(a.dtype == np.float32 for a in reference_result) else 0.0
+    assert_same(fast_result, reference_result, max(rtol, floor), max(atol, floor))
     assert bool(host_launch.launched) != (request.node.callspec.id in HANDED_TO_THE_REFERENCE)
 
 
