@@ -15,12 +15,13 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction, _apply_kernel, _grouped_kernel, _matmul_per_group
-from ..nn.im2col import col2im, im2col, output_size, pad_channels_last
+from ..nn.im2col import col2im, im2col, output_size
 from ..nn.normalization import BatchNormFunction, _update_running_stats
 from ..ops import ReLUFunction
 from ..optim import SGD, Adam, AdamW
 from . import replaces, winograd
 from .buffer_pool import POOL
+from .layout import pad_channels_last
 from .slices import batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_step
 
 COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # conv: columns per chunk (chosen by benchmarks.bench_conv)
@@ -222,7 +223,7 @@ class Conv2dCPU(Conv2dFunction):
         full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, self.kernel, self.padding))
         grad_bias = grad.sum(axis=(0, 2, 3)) if self.has_bias else None
         if self.winograd:
-            return self._winograd_backward(grad, full_padding) + (grad_bias,)
+            return self._winograd_backward(grad) + (grad_bias,)
         by_correlation = self.stride == (1, 1) and min(full_padding) >= 0
         per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
         chunks = _chunks(n, oh * ow, _chunk_size(per_image, n, self.weight.nbytes))
@@ -259,12 +260,9 @@ class Conv2dCPU(Conv2dFunction):
         grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_bias
 
-    def _winograd_backward(self, grad, full_padding: tuple) -> tuple:
-        """(grad_x, grad_w) by F(2x2, 3x3) (see winograd.py): grad_x is the convolution of the output gradient,
-        padded by 2 - p, with the flipped kernel of swapped channels; grad_w the transpose of the forward."""
-        grad_w = winograd.kernel_grad(self.x_padded, grad)
-        grad_x = winograd.convolve(grad, winograd.flipped_kernel_transform(self.u), full_padding, self.x_shape[2:])
-        return grad_x, grad_w
+    def _winograd_backward(self, grad) -> tuple:
+        """(grad_x, grad_w) by F(2x2, 3x3) (see winograd.backward)."""
+        return winograd.backward(self.x_padded, grad, self.u, self.padding, self.x_shape[2:])
 
     def __del__(self):
         """The padded input goes back to the pool once this node is freed (after backward, or under no_grad)."""

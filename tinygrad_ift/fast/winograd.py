@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn.im2col import pad_channels_last
 from .buffer_pool import POOL
-from .slices import run_products_on_slices, shared_step
+from .layout import pad_channels_last
+from . import blas_threads
+from .slices import get_num_threads, run_on_slices, run_products_on_slices, shared_step, thread_groups
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
-# kernel transform G = G_SCALES[:, None] * G_SIGNS, i.e. [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
-G_SIGNS, G_SCALES = np.array([[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]]), np.array([1, 0.5, 0.5, 1])
+G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # kernel transform
 A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
+KERNEL_TRANSFORM = np.kron(G, G)  # (16, 9): row 4a + b maps a 3x3 kernel w to (G w G^T)[a, b]
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
 CHUNK_BYTES = 4 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
 MIN_SHARED_TILES = 64  # a chunk handed to a thread of ours has at least this many tiles (rows of its products)
+POSITIONS = [slice(k, k + 1) for k in range(16)]
 
 
 def applies(kernel: tuple, stride: tuple, dilation: tuple, groups: int, channels: int, padding: tuple) -> bool:
@@ -46,35 +48,24 @@ def tiles(out_hw: tuple) -> tuple:
 
 
 def kernel_transform(weight):
-    """U = G w G^T for every (o, c), as (16, O, C): row o of U[4a + b] holds position (a, b) of each
-    (o, c) kernel. G is G_SIGNS with its rows scaled, so this is additions, then one product by the scales."""
-    per_position = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (3 i, 3 j, O, C)
-    by_rows = np.empty((4,) + per_position.shape[1:], dtype=weight.dtype)
-    combine(G_SIGNS, per_position, by_rows)
-    u = np.empty((4, 4) + weight.shape[:2], dtype=weight.dtype)
-    for a in range(4):
-        combine(G_SIGNS, by_rows[a], u[a])
-    u *= np.outer(G_SCALES, G_SCALES).astype(weight.dtype)[:, :, None, None]
-    return u.reshape(16, *weight.shape[:2])
+    """U = G w G^T for every (o, c), as (16, O, C): U[4a + b] holds position (a, b) of each (o, c) kernel.
+    One matrix product, KERNEL_TRANSFORM (16, 9) times the kernels as columns (9, O*C)."""
+    o, c = weight.shape[:2]
+    with blas_threads.one_blas_thread():
+        return np.matmul(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T).reshape(16, o, c)
 
 
-def flipped_kernel_transform(u):
-    """The transform (16, C, O) of the flipped kernel with swapped channels, W'[c, o] = W[o, c, ::-1, ::-1],
-    from U (16, O, C): U'[4a + b] = U[4 FLIPPED[a] + FLIPPED[b]]^T, as a view of a reordered copy."""
-    order = [4 * FLIPPED[a] + FLIPPED[b] for a in range(4) for b in range(4)]
-    return u[order].transpose(0, 2, 1)
+def flipped_kernels(u) -> list:
+    """The transform of the flipped kernel with swapped channels, W'[c, o] = W[o, c, ::-1, ::-1], as 16 (C, O)
+    views of U (16, O, C): U'[4a + b] = U[4 FLIPPED[a] + FLIPPED[b]]^T."""
+    return [u[4 * FLIPPED[a] + FLIPPED[b]].T for a in range(4) for b in range(4)]
 
 
 def kernel_gradient(grad_u):
-    """The kernel gradient G^T dU G, (O, C, 3, 3), from dU (16, O, C)."""
-    scaled = grad_u.reshape(4, 4, *grad_u.shape[1:]) * np.outer(G_SCALES, G_SCALES).astype(grad_u.dtype)[
-        :, :, None, None]
-    by_rows = np.empty((3,) + scaled.shape[1:], dtype=grad_u.dtype)
-    combine(G_SIGNS.T, scaled, by_rows)
-    grad_w = np.empty((3, 3) + grad_u.shape[1:], dtype=grad_u.dtype)
-    for i in range(3):
-        combine(G_SIGNS.T, by_rows[i], grad_w[i])
-    return np.ascontiguousarray(grad_w.transpose(2, 3, 0, 1))
+    """The kernel gradient G^T dU G, (O, C, 3, 3), from dU (16, O, C): the transpose of kernel_transform."""
+    o, c = grad_u.shape[1:]
+    with blas_threads.one_blas_thread():
+        return np.matmul(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype)).reshape(o, c, 3, 3)
 
 
 def padded_shape(x_shape: tuple, out_hw: tuple) -> tuple:
@@ -83,54 +74,103 @@ def padded_shape(x_shape: tuple, out_hw: tuple) -> tuple:
     return x_shape[0], 2 * th + 2, 2 * tw + 2, x_shape[1]
 
 
-def convolve(x, u, padding: tuple, out_hw: tuple, padded=None):
-    """The (N, O, OH, OW) convolution of x (N, C, H, W), zero-padded by `padding`, with the transformed kernel
-    u (16, O, C), a chunk of images at a time. `padded`: a buffer of padded_shape to keep the padded input in
-    (for the kernel gradient), or None."""
-    n, tile_hw = x.shape[0], tiles(out_hw)
-    chunks = _chunks(n, tile_hw, 16 * max(u.shape[1:]) * x.dtype.itemsize)
-    out = POOL.empty(np, (n, u.shape[1]) + tuple(out_hw), x.dtype)
+def convolve(x, kernels, padding: tuple, out_hw: tuple, padded=None):
+    """The (N, O, OH, OW) convolution of x (N, C, H, W), zero-padded by `padding`, with the transformed kernel:
+    16 (O, C) matrices `kernels` (U's, or views of them), a chunk of images at a time. `padded`: a buffer of
+    padded_shape to keep the padded input in (for the kernel gradient), or None."""
+    n, tile_hw, out_c = x.shape[0], tiles(out_hw), kernels[0].shape[0]
+    chunks = _chunks(n, tile_hw, 16 * max(out_c, x.shape[1]) * x.dtype.itemsize)
+    out = POOL.empty(np, (n, out_c) + tuple(out_hw), x.dtype)
 
-    def work(group):
+    def work(group, by_position):
         step, per_image = group[0].stop - group[0].start, tile_hw[0] * tile_hw[1]
         scratch = POOL.take(np, (step,) + padded_shape(x.shape, out_hw)[1:], x.dtype) if padded is None else None
         transformed = POOL.take(np, (16, step * per_image, x.shape[1]), x.dtype)
-        products = POOL.take(np, (16, step * per_image, u.shape[1]), x.dtype)
+        products = POOL.take(np, (16, step * per_image, out_c), x.dtype)
         for chunk in group:
             m = chunk.stop - chunk.start
             images = pad_channels_last(x[chunk], padding, scratch[:m] if padded is None else padded[chunk])
-            v = input_transform(images, tile_hw, transformed[:, :m * per_image])
-            output_transform(np.matmul(v, u.transpose(0, 2, 1), out=products[:, :m * per_image]), tile_hw,
-                             out[chunk])
+            v, out_tiles = input_transform(images, tile_hw, transformed[:, :m * per_image]), products[:, :m * per_image]
+            for_positions(lambda k: np.matmul(v[k], kernels[k].T, out=out_tiles[k]), by_position)
+            output_transform(out_tiles, tile_hw, out[chunk])
         for buffer in (transformed, products) if padded is not None else (transformed, products, scratch):
             POOL.give(buffer)
 
-    run_products_on_slices(work, chunks)
+    _run_chunks(work, chunks)
     return out
 
 
-def kernel_grad(padded, grad):
-    """The kernel gradient (O, C, 3, 3) from the padded input (see convolve) and the output gradient
-    (N, O, OH, OW): dU = sum over tiles of (A dY A^T)^T V, a chunk of images at a time, then G^T dU G."""
-    n, o, oh, ow = grad.shape
-    tile_hw, c = tiles((oh, ow)), padded.shape[3]
-    chunks = _chunks(n, tile_hw, 16 * max(o, c) * grad.dtype.itemsize)
+def backward(x_padded, grad, u, padding: tuple, x_hw: tuple) -> tuple:
+    """(grad_x, grad_w) of the convolution of x, padded by `padding` into x_padded (see convolve), with the kernel
+    transformed into u (16, O, C), given the output gradient (N, O, OH, OW); one pass over chunks of images.
 
-    def work(group):
-        step, per_image = group[0].stop - group[0].start, tile_hw[0] * tile_hw[1]
-        transformed = POOL.take(np, (16, step * per_image, c), grad.dtype)
-        grad_products = POOL.take(np, (16, step * per_image, o), grad.dtype)
-        grad_u, term = np.zeros((16, o, c), dtype=grad.dtype), np.empty((16, o, c), dtype=grad.dtype)
+    grad_x is the convolution of the gradient, padded by 2 - p, with the flipped kernel of swapped channels;
+    grad_w = G^T dU G, with dU = sum over tiles of (A dY A^T)^T V and V the forward's input tiles. Both read
+    the chunk's gradient from one channels-last padded copy."""
+    n, o, oh, ow = grad.shape
+    c = x_padded.shape[3]
+    grad_padding = tuple(2 - p for p in padding)
+    tile_hw, x_tile_hw = tiles((oh, ow)), tiles(x_hw)
+    flipped = flipped_kernels(u)
+    chunks = _chunks(n, max(tile_hw, x_tile_hw), 16 * max(o, c) * grad.dtype.itemsize)
+    grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype)
+
+    def work(group, by_position):
+        step = group[0].stop - group[0].start
+        per_image, x_per_image = tile_hw[0] * tile_hw[1], x_tile_hw[0] * x_tile_hw[1]
+        grad_images = POOL.take(np, (step,) + padded_shape(grad.shape, x_hw)[1:], grad.dtype)
+        buffers = [POOL.take(np, (16, step * rows, channels), grad.dtype)
+                   for rows, channels in ((per_image, c), (per_image, o), (x_per_image, o), (x_per_image, c))]
+        transformed, grad_products, grad_transformed, products = buffers
+        grad_u, term = (POOL.take(np, (16, o, c), grad.dtype) for _ in range(2))
         for chunk in group:
-            count = (chunk.stop - chunk.start) * per_image
-            v = input_transform(padded[chunk], tile_hw, transformed[:, :count])
-            dm = output_grad_transform(grad[chunk], tile_hw, grad_products[:, :count])
-            grad_u += np.matmul(dm.transpose(0, 2, 1), v, out=term)
-        POOL.give(transformed)
-        POOL.give(grad_products)
+            m = chunk.stop - chunk.start
+            count, x_count = m * per_image, m * x_per_image
+            g = pad_channels_last(grad[chunk], grad_padding, grad_images[:m])
+            (top, left), (th, tw) = grad_padding, tile_hw  # the gradient inside g, zeros beyond an odd OH or OW
+            dm = output_grad_transform(g[:, top:top + 2 * th, left:left + 2 * tw], grad_products[:, :count])
+            v = input_transform(x_padded[chunk], tile_hw, transformed[:, :count])
+            target = grad_u if chunk is group[0] else term
+            for_positions(lambda k: np.matmul(dm[k].T, v[k], out=target[k]), by_position)
+            if target is term:
+                grad_u += term
+            v_grad, x_tiles = input_transform(g, x_tile_hw, grad_transformed[:, :x_count]), products[:, :x_count]
+            for_positions(lambda k: np.matmul(v_grad[k], flipped[k].T, out=x_tiles[k]), by_position)
+            output_transform(x_tiles, x_tile_hw, grad_x[chunk])
+        for buffer in buffers + [grad_images, term]:
+            POOL.give(buffer)
         return grad_u
 
-    return kernel_gradient(sum(run_products_on_slices(work, chunks), np.zeros((16, o, c), dtype=grad.dtype)))
+    if n == 0:
+        return grad_x, np.zeros((o, c, 3, 3), dtype=grad.dtype)
+    grad_u, *others = _run_chunks(work, chunks)
+    for other in others:  # in slice order: the same sum on every run
+        grad_u += other
+        POOL.give(other)
+    grad_w = kernel_gradient(grad_u)
+    POOL.give(grad_u)
+    return grad_x, grad_w
+
+
+def _run_chunks(work, chunks: list) -> list:
+    """work(group, by_position) over the chunks of a pass, every matrix product on one BLAS thread: chunks shared
+    out over our threads (by_position False), or, too few to share (one chunk of small images with many
+    channels), all run here, with each pass of products split by position over our threads (by_position True).
+    Products on several BLAS threads would leave those threads spinning, after the pass, for cores that our
+    threads need (see blas_threads)."""
+    if chunks and thread_groups(chunks) == 1 and get_num_threads() > 1 and blas_threads.available():
+        with blas_threads.one_blas_thread():
+            return [work(chunks, True)]
+    return run_products_on_slices(lambda group: work(group, False), chunks)
+
+
+def for_positions(product, by_position: bool) -> None:
+    """product(k) for the 16 positions k: here, or by_position split over our threads."""
+    if by_position:
+        run_on_slices(lambda group: [product(k) for part in group for k in range(part.start, part.stop)], POSITIONS)
+    else:
+        for k in range(16):
+            product(k)
 
 
 def input_transform(padded, tile_hw: tuple, out):
@@ -148,33 +188,28 @@ def input_transform(padded, tile_hw: tuple, out):
 
 
 def output_transform(products, tile_hw: tuple, out) -> None:
-    """y = A^T M A for every tile, from the products M (16, m*th*tw, O), into out (m, O, OH, OW)."""
+    """y = A^T M A for every tile, from the products M (16, m*th*tw, O), into out (m, O, OH, OW): first
+    channels-last, where a tile's pixels are runs of O numbers, then one transposing copy."""
     th, tw = tile_hw
     m, o, oh, ow = out.shape
     per_position = products.reshape(4, 4, m, th, tw, o)
     by_rows = np.empty((2, 4, m, th, tw, o), dtype=products.dtype)
     combine(A_T, per_position, by_rows)
-    tile_out = np.empty((2, 2, m, th, tw, o), dtype=products.dtype)
+    tile_out = np.empty((2, 2, m, th, tw, o), dtype=products.dtype)  # pixel (2ty + a, 2tx + b) of each tile
     for a in range(2):
         combine(A_T, by_rows[a], tile_out[a])
-    by_pixel = tile_out.transpose(2, 5, 3, 0, 4, 1)  # (m, o, ty, a, tx, b): pixel (2ty + a, 2tx + b)
-    if (oh, ow) == (2 * th, 2 * tw):
-        out.reshape(by_pixel.shape)[...] = by_pixel
-    else:
-        out[...] = by_pixel.reshape(m, o, 2 * th, 2 * tw)[:, :, :oh, :ow]
+    channels_last = tile_out.transpose(2, 3, 0, 4, 1, 5).reshape(m, 2 * th, 2 * tw, o)  # a copy
+    out[...] = channels_last[:, :oh, :ow].transpose(0, 3, 1, 2)
 
 
-def output_grad_transform(grad, tile_hw: tuple, out):
-    """A dY A^T for every 2x2 tile of the output gradient (m, O, OH, OW), into out (16, m*th*tw, O); the rows
-    and columns beyond an odd OH or OW count as zeros."""
-    m, o, oh, ow = grad.shape
-    th, tw = tile_hw
-    channels_last = np.zeros((m, 2 * th, 2 * tw, o), dtype=grad.dtype) if (oh, ow) != (2 * th, 2 * tw) else \
-        np.empty((m, 2 * th, 2 * tw, o), dtype=grad.dtype)
-    channels_last[:, :oh, :ow] = grad.transpose(0, 2, 3, 1)
+def output_grad_transform(grad, out):
+    """A dY A^T for every 2x2 tile of the channels-last output gradient (m, 2th, 2tw, O) (zeros beyond an odd
+    OH or OW), into out (16, m*th*tw, O)."""
+    m, rows, columns, o = grad.shape
+    th, tw = rows // 2, columns // 2
     a = A_T.T
-    by_rows = np.empty((4, m, th, 2 * tw, o), dtype=grad.dtype)
-    combine(a, [channels_last[:, i::2] for i in range(2)], by_rows)
+    by_rows = np.empty((4, m, th, columns, o), dtype=grad.dtype)
+    combine(a, [grad[:, i::2] for i in range(2)], by_rows)
     per_position = out.reshape(4, 4, m, th, tw, o)
     for i, row in enumerate(by_rows):
         combine(a, [row[:, :, j::2] for j in range(2)], per_position[i])

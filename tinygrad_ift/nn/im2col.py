@@ -47,12 +47,18 @@ def pad_channels_last(x, padding: tuple[int, int], out):
     zero border; returns those N images."""
     n, c, h, w = x.shape
     ph, pw = padding
-    out = out[:n]
+    out = zero_border(out[:n], padding, (h, w))
+    out[:, ph:ph + h, pw:pw + w] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def zero_border(out, padding: tuple[int, int], hw: tuple[int, int]):
+    """Zero everything of a channels-last (N, Hp, Wp, C) buffer but the (H, W) image at offset `padding`."""
+    (ph, pw), (h, w) = padding, hw
     out[:, :ph] = 0
     out[:, ph + h:] = 0
     out[:, ph:ph + h, :pw] = 0
     out[:, ph:ph + h, pw + w:] = 0
-    out[:, ph:ph + h, pw:pw + w] = x.transpose(0, 2, 3, 1)
     return out
 
 
