@@ -6,6 +6,7 @@ cache-sized slices (one- or three-threaded); on a real GPU for the CUDA kernels 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -266,3 +267,21 @@ def test_replaces_rejects_a_class_that_is_not_a_subclass():
         fast.replaces(ops.ReLUFunction, "cpu")(ops.TanhFunction)
     with pytest.raises(ValueError, match="device_type"):
         fast.replaces(ops.ReLUFunction, "tpu")
+
+
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize("stride, channels", [(1, 16), (2, 4)])  # Winograd on the CPU; im2col
+def test_conv_backward_skips_the_input_gradient_nobody_wants(reference, stride, channels):
+    """An input that needs no gradient (a network's images) gets none computed; the weight's is unchanged."""
+    x, w, g = randn(2, channels, 6, 6), randn(4, channels, 3, 3, seed=2), randn(2, 4, 6 // stride, 6 // stride, seed=3)
+
+    def weight_grad(input_grad: bool):
+        with tg.reference_ops() if reference else contextlib.nullcontext():
+            xt, wt = tg.Tensor(x, requires_grad=input_grad), tg.Tensor(w, requires_grad=True)
+            out = F.conv2d(xt, wt, stride=stride, padding=1)
+            assert out._ctx.needs_input_grad == (input_grad, True)
+            grads = out._ctx.backward(g)
+            assert (grads[0] is None) is not input_grad
+            return grads[1]
+
+    np.testing.assert_array_equal(weight_grad(False), weight_grad(True))

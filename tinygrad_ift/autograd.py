@@ -1,7 +1,8 @@
 """The reverse-mode engine: `Function`, one node of the graph, and `backward`, which walks the graph.
 
 A Function's `forward` maps arrays to an array and saves what its `backward` needs; `backward` maps the
-output's gradient to one gradient per input. The engine knows tensors only by the few attributes it reads
+output's gradient to one gradient per input. A recorded node's `needs_input_grad`, as in PyTorch, says which inputs want
+one; `backward` may return None for the others. The engine knows tensors only by the few attributes it reads
 (`data`, `grad`, `requires_grad`, `_ctx`, `_device`, `_retain_grad`, `_hooks`), so it imports neither the Tensor
 class nor the ops: tensor.py builds on this module, and ops.py on this one alone.
 """
@@ -65,6 +66,7 @@ class Function:
         result = type(inputs[0])._wrap(out, device, requires_grad)
         if requires_grad:
             ctx.parents = tuple([t if t._ctx is None else t._ctx for t in inputs])
+            ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])  # backward may skip the others
             ctx.output, ctx.output_shape, ctx.output_dtype = weakref.ref(result), out.shape, out.dtype
             result._ctx = ctx
         return result

@@ -222,14 +222,15 @@ class Conv2dCPU(Conv2dFunction):
         groups, (kh, kw) = self.groups, self.kernel
         full_padding = tuple(d * (k - 1) - p for d, k, p in zip(self.dilation, self.kernel, self.padding))
         grad_bias = grad.sum(axis=(0, 2, 3)) if self.has_bias else None
+        need_x = self.needs_input_grad[0]
         if self.winograd:
-            return self._winograd_backward(grad) + (grad_bias,)
-        by_correlation = self.stride == (1, 1) and min(full_padding) >= 0
+            return winograd.backward(self.x_padded, grad, self.u, self.padding, self.x_shape[2:], need_x) + (grad_bias,)
+        by_correlation = need_x and self.stride == (1, 1) and min(full_padding) >= 0
         per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
         chunks = _chunks(n, oh * ow, _chunk_size(per_image, n, self.weight.nbytes))
         if by_correlation:
             transposed = _grouped_kernel(_transposed_kernel(self.weight, groups), groups)  # (G, C/G, kh*kw*O/G)
-        grad_x = POOL.empty(xp, self.x_shape, grad.dtype)
+        grad_x = POOL.empty(xp, self.x_shape, grad.dtype) if need_x else None
 
         def work(group):
             step = group[0].stop - group[0].start
@@ -248,7 +249,7 @@ class Conv2dCPU(Conv2dFunction):
                     g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
                     g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)
                     grad_x[chunk] = _apply_kernel(transposed, g_cols, (h, w))
-                else:
+                elif need_x:
                     d_cols = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (m*OH*OW, G, K)
                     grad_x[chunk] = col2im(d_cols, (m, c, h, w), self.kernel, self.stride, self.padding,
                                            self.dilation)
@@ -259,10 +260,6 @@ class Conv2dCPU(Conv2dFunction):
         grad_w = sum(run_products_on_slices(work, chunks), xp.zeros_like(self.w))
         grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_bias
-
-    def _winograd_backward(self, grad) -> tuple:
-        """(grad_x, grad_w) by F(2x2, 3x3) (see winograd.backward)."""
-        return winograd.backward(self.x_padded, grad, self.u, self.padding, self.x_shape[2:])
 
     def __del__(self):
         """The padded input goes back to the pool once this node is freed (after backward, or under no_grad)."""

@@ -100,9 +100,10 @@ def convolve(x, kernels, padding: tuple, out_hw: tuple, padded=None):
     return out
 
 
-def backward(x_padded, grad, u, padding: tuple, x_hw: tuple) -> tuple:
+def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = True) -> tuple:
     """(grad_x, grad_w) of the convolution of x, padded by `padding` into x_padded (see convolve), with the kernel
     transformed into u (16, O, C), given the output gradient (N, O, OH, OW); one pass over chunks of images.
+    Without input_grad, grad_x is None and not computed.
 
     grad_x is the convolution of the gradient, padded by 2 - p, with the flipped kernel of swapped channels;
     grad_w = G^T dU G, with dU = sum over tiles of (A dY A^T)^T V and V the forward's input tiles. Both read
@@ -113,7 +114,7 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple) -> tuple:
     tile_hw, x_tile_hw = tiles((oh, ow)), tiles(x_hw)
     flipped = flipped_kernels(u)
     chunks = _chunks(n, max(tile_hw, x_tile_hw), 16 * max(o, c) * grad.dtype.itemsize)
-    grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype)
+    grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None
 
     def work(group, by_position):
         step = group[0].stop - group[0].start
@@ -134,6 +135,8 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple) -> tuple:
             for_positions(lambda k: np.matmul(dm[k].T, v[k], out=target[k]), by_position)
             if target is term:
                 grad_u += term
+            if not input_grad:
+                continue
             v_grad, x_tiles = input_transform(g, x_tile_hw, grad_transformed[:, :x_count]), products[:, :x_count]
             for_positions(lambda k: np.matmul(v_grad[k], flipped[k].T, out=x_tiles[k]), by_position)
             output_transform(x_tiles, x_tile_hw, grad_x[chunk])

@@ -44,8 +44,11 @@ class Conv2dFunction(Function):
         g = grad.transpose(1, 0, 2, 3).reshape(groups, out_c // groups, -1)  # (G, O/G, N*OH*OW)
         grad_w = _matmul_per_group(g, self.gather_columns().transpose(1, 0, 2))  # (G, O/G, kh*kw*C/G)
         grad_w = grad_w.reshape(out_c, kh, kw, c_per_group).transpose(0, 3, 1, 2)
+        grad_bias = grad.sum(axis=(0, 2, 3)) if self.has_bias else None
+        if not self.needs_input_grad[0]:  # e.g. the images into a network's first layer
+            return None, grad_w, grad_bias
         grad_columns = _matmul_per_group(g.transpose(0, 2, 1), self.w).transpose(1, 0, 2)  # (N*OH*OW, G, K)
-        return self.scatter_columns(grad_columns), grad_w, (grad.sum(axis=(0, 2, 3)) if self.has_bias else None)
+        return self.scatter_columns(grad_columns), grad_w, grad_bias
 
     def scatter_columns(self, grad_columns):
         """col2im: the image gradient, each column's gradient added back onto the pixels of its window."""
