@@ -30,7 +30,7 @@ A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
 KERNEL_TRANSFORM = np.kron(G, G)  # (16, 9): row 4a + b maps a 3x3 kernel w to (G w G^T)[a, b]
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
-CHUNK_BYTES = 4 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
+CHUNK_BYTES = 2 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
 MIN_SHARED_TILES = 64  # a chunk handed to a thread of ours has at least this many tiles (rows of its products)
 POSITIONS = [slice(k, k + 1) for k in range(16)]
 
@@ -120,9 +120,11 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
         step = group[0].stop - group[0].start
         per_image, x_per_image = tile_hw[0] * tile_hw[1], x_tile_hw[0] * x_tile_hw[1]
         grad_images = POOL.take(np, (step,) + padded_shape(grad.shape, x_hw)[1:], grad.dtype)
-        buffers = [POOL.take(np, (16, step * rows, channels), grad.dtype)
-                   for rows, channels in ((per_image, c), (per_image, o), (x_per_image, o), (x_per_image, c))]
-        transformed, grad_products, grad_transformed, products = buffers
+        transformed, grad_products = (POOL.take(np, (16, step * per_image, ch), grad.dtype) for ch in (c, o))
+        if x_per_image == per_image:  # the input gradient's passes reuse the kernel gradient's buffers (cache)
+            grad_transformed, products = grad_products, transformed
+        else:
+            grad_transformed, products = (POOL.take(np, (16, step * x_per_image, ch), grad.dtype) for ch in (o, c))
         grad_u, term = (POOL.take(np, (16, o, c), grad.dtype) for _ in range(2))
         for chunk in group:
             m = chunk.stop - chunk.start
@@ -140,8 +142,10 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
             v_grad, x_tiles = input_transform(g, x_tile_hw, grad_transformed[:, :x_count]), products[:, :x_count]
             for_positions(lambda k: np.matmul(v_grad[k], flipped[k].T, out=x_tiles[k]), by_position)
             output_transform(x_tiles, x_tile_hw, grad_x[chunk])
-        for buffer in buffers + [grad_images, term]:
+        for buffer in {id(b): b for b in (transformed, grad_products, grad_transformed, products)}.values():
             POOL.give(buffer)
+        POOL.give(grad_images)
+        POOL.give(term)
         return grad_u
 
     if n == 0:
