@@ -16,7 +16,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction, _apply_kernel, _grouped_kernel, _matmul_per_group
 from ..nn.im2col import col2im, im2col, output_size
-from ..nn.normalization import BatchNormFunction, _update_running_stats
+from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, _update_running_stats
 from ..ops import ReLUFunction
 from ..optim import SGD, Adam, AdamW
 from . import replaces, winograd
@@ -58,6 +58,8 @@ class BatchNormCPU(BatchNormFunction):
     ops runs one cache-sized slice of the batch at a time (see slices.py).
     """
 
+    relu = False  # BatchNormReLUCPU: clamp each slice of the output at 0, mask each slice of the gradient
+
     def forward(self, x, weight=None, bias=None, *, eps, training, running_mean=None, running_var=None,
                 momentum=0.1):
         xp = get_array_module(x)
@@ -80,9 +82,13 @@ class BatchNormCPU(BatchNormFunction):
             for s in group:
                 xp.multiply(x[s], scale_cl, out=out[s])
                 out[s] += shift_cl
+                if self.relu:
+                    xp.maximum(out[s], 0, out=out[s])
 
         run_on_slices(affine, self.slices)
         self.x, self.mean, self.invstd, self.scale = x, mean, invstd, scale
+        if self.relu:
+            self.out = out
         return out.reshape(self.shape)
 
     def backward(self, grad):
@@ -90,10 +96,15 @@ class BatchNormCPU(BatchNormFunction):
         dy, x = grad.reshape(self.x.shape), self.x
         n, c, length = x.shape
         mean_cl = per_position(self.mean, length)
+        grad_in = dy
+        if self.relu:  # the gradient through the ReLU, each slice written in the pass that sums it
+            dy = POOL.empty(xp, grad_in.shape, grad_in.dtype)
 
         def sums(group):  # sum(dy) and sum(dy * (x - mean)), per channel
             totals, scratch = _zero_totals(2, x), xp.empty_like(x[group[0]])
             for s in group:
+                if self.relu:
+                    xp.multiply(grad_in[s], self.out[s] > 0, out=dy[s])
                 _accumulate(totals[0], dy[s])
                 _accumulate(totals[1], dy[s], _centred(x, s, mean_cl, scratch))
             return totals
@@ -121,6 +132,14 @@ class BatchNormCPU(BatchNormFunction):
 
         run_on_slices(grad_input, self.slices)
         return dx.reshape(self.shape), grad_weight, grad_bias
+
+
+@replaces(BatchNormReLUFunction, "cpu")
+class BatchNormReLUCPU(BatchNormCPU, BatchNormReLUFunction):
+    """relu(batch_norm(x)) in BatchNormCPU's passes: each slice of the output is clamped at 0 while still in cache,
+    and each slice of the gradient masked by y > 0 in the pass that sums it (no pass of a ReLU of its own)."""
+
+    relu = True
 
 
 def _centred(x, s: slice, mean_cl, scratch):
