@@ -46,6 +46,10 @@ class Function:
     def backward(self, grad: Any) -> Any:
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Drop what forward saved for backward, once backward has run (without retain_graph)."""
+        self.__dict__.clear()
+
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
@@ -129,7 +133,7 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
                 key = id(parent)
                 grads[key] = pg if key not in grads else grads[key] + pg
             if not retain_graph:
-                node.__dict__.clear()  # the saved arrays
+                node.release()
                 node.released = True
 
 

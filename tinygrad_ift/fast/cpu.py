@@ -280,10 +280,15 @@ class Conv2dCPU(Conv2dFunction):
         grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_bias
 
-    def __del__(self):
-        """The padded input goes back to the pool once this node is freed (after backward, or under no_grad)."""
-        if "x_padded" in self.__dict__:
-            POOL.give(self.__dict__.pop("x_padded"))
+    def release(self) -> None:
+        """The padded input and the transformed kernel go back to the pool, after backward or once this node is
+        freed (under no_grad)."""
+        for name in ("x_padded", "u"):
+            if name in self.__dict__:
+                POOL.give(self.__dict__.pop(name))
+        super().release()
+
+    __del__ = release
 
 
 def _add_bias(out, bias):

@@ -51,8 +51,10 @@ def kernel_transform(weight):
     """U = G w G^T for every (o, c), as (16, O, C): U[4a + b] holds position (a, b) of each (o, c) kernel.
     One matrix product, KERNEL_TRANSFORM (16, 9) times the kernels as columns (9, O*C)."""
     o, c = weight.shape[:2]
+    u = POOL.take(np, (16, o, c), weight.dtype)
     with blas_threads.one_blas_thread():
-        return np.matmul(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T).reshape(16, o, c)
+        np.matmul(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T, out=u.reshape(16, o * c))
+    return u
 
 
 def flipped_kernels(u) -> list:
@@ -64,8 +66,10 @@ def flipped_kernels(u) -> list:
 def kernel_gradient(grad_u):
     """The kernel gradient G^T dU G, (O, C, 3, 3), from dU (16, O, C): the transpose of kernel_transform."""
     o, c = grad_u.shape[1:]
+    grad_w = POOL.empty(np, (o, c, 3, 3), grad_u.dtype)
     with blas_threads.one_blas_thread():
-        return np.matmul(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype)).reshape(o, c, 3, 3)
+        np.matmul(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype), out=grad_w.reshape(o * c, 9))
+    return grad_w
 
 
 def padded_shape(x_shape: tuple, out_hw: tuple) -> tuple:
