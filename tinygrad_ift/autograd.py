@@ -18,12 +18,14 @@ from .fast import implementation
 from .grad_mode import is_grad_enabled
 
 
-def check_same_device(name: str, tensors) -> "backend.Device":
-    """The device of the first tensor, after checking that every other one is on it (the one device error)."""
+def check_same_device(name: str | type, tensors) -> "backend.Device":
+    """The device of the first tensor, after checking that every other one is on it (the one device error).
+    `name`: the operation, or the Function class whose name is the operation's."""
     device = tensors[0]._device
     for t in tensors:
         if t._device is not device and t._device != device:
-            raise RuntimeError(f"{name}: tensors are on different devices, {device} and {t._device}; "
+            op = name if isinstance(name, str) else name.__name__.lower()
+            raise RuntimeError(f"{op}: tensors are on different devices, {device} and {t._device}; "
                                "move them to one device with .to(device)")
     return device
 
@@ -53,7 +55,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        device = check_same_device(cls.__name__.lower(), inputs)
+        device = check_same_device(cls, inputs)
         ctx = implementation(cls, device)()  # a fast path registered for this device, or cls itself
         try:
             if device.is_cuda:
@@ -66,11 +68,12 @@ class Function:
             raise ValueError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {err}") from None
         if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
             out = np.asarray(out)
-        requires_grad = is_grad_enabled() and any([t.requires_grad for t in inputs])
+        needs_input_grad = tuple([t.requires_grad for t in inputs])
+        requires_grad = True in needs_input_grad and is_grad_enabled()
         result = type(inputs[0])._wrap(out, device, requires_grad)
         if requires_grad:
             ctx.parents = tuple([t if t._ctx is None else t._ctx for t in inputs])
-            ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])  # backward may skip the others
+            ctx.needs_input_grad = needs_input_grad  # backward may skip the others
             ctx.output, ctx.output_shape, ctx.output_dtype = weakref.ref(result), out.shape, out.dtype
             result._ctx = ctx
         return result

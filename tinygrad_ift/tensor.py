@@ -290,8 +290,9 @@ class Tensor:
 
     def _floating(self) -> "Tensor":
         """Self, cast to the default float dtype if it holds integers or booleans (exp(int) is a float)."""
-        dtype = float_dtype(self.data.dtype)
-        return self if dtype == self.data.dtype else self.to(dtype=dtype)
+        if self.data.dtype.kind in "fc":  # the common case, without a dtype lookup
+            return self
+        return self.to(dtype=float_dtype(self.data.dtype))
 
     # ----- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other): return self._binary(ops.Add, other)

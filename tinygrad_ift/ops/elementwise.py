@@ -162,12 +162,13 @@ class ReLUFunction(Function):
 
 
 class SigmoidFunction(Function):
-    """s(a) = 1 / (1 + e^-a), computed from e^-|a| so it never overflows:  ds/da = s (1 - s)."""
+    """s(a) = 1 / (1 + e^-a), computed from z = e^-|a| so it never overflows: s = 1 / (1 + z) for a >= 0, and
+    z / (1 + z) below.  ds/da = s (1 - s)."""
 
     def forward(self, a):
         xp = get_array_module(a)
         z = xp.exp(-xp.abs(a))
-        self.out = xp.where(a >= 0, 1 / (1 + z), z / (1 + z))
+        self.out = xp.where(a >= 0, 1, z) / (1 + z)
         return self.out
 
     def backward(self, grad):
