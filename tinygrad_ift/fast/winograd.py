@@ -186,14 +186,15 @@ def for_positions(product, by_position: bool) -> None:
 
 def input_transform(padded, tile_hw: tuple, out):
     """V = B^T d B for every tile's 4x4 window d of padded images (m, 2th + 2, 2tw + 2, C), into
-    out (16, m*th*tw, C): first along the windows' rows, then along their columns."""
+    out (16, m*th*tw, C): one transformed row at a time along the windows' rows, then that row along their
+    columns while it is still in the cache."""
     m, c = padded.shape[0], padded.shape[3]
     th, tw = tile_hw
     rows = [padded[:, i:i + 2 * th:2] for i in range(4)]  # (m, th, Wp, C): row i of every tile's window
-    by_rows = np.empty((4, m, th, padded.shape[2], c), dtype=padded.dtype)
-    combine(B_T, rows, by_rows)
+    row = np.empty((m, th, padded.shape[2], c), dtype=padded.dtype)
     per_position = out.reshape(4, 4, m, th, tw, c)
-    for i, row in enumerate(by_rows):
+    for i in range(4):
+        combine(B_T[i:i + 1], rows, [row])
         combine(B_T, [row[:, :, j:j + 2 * tw:2] for j in range(4)], per_position[i])
     return out
 
@@ -204,11 +205,11 @@ def output_transform(products, tile_hw: tuple, out) -> None:
     th, tw = tile_hw
     m, o, oh, ow = out.shape
     per_position = products.reshape(4, 4, m, th, tw, o)
-    by_rows = np.empty((2, 4, m, th, tw, o), dtype=products.dtype)
-    combine(A_T, per_position, by_rows)
+    row = np.empty((4, m, th, tw, o), dtype=products.dtype)
     tile_out = np.empty((2, 2, m, th, tw, o), dtype=products.dtype)  # pixel (2ty + a, 2tx + b) of each tile
     for a in range(2):
-        combine(A_T, by_rows[a], tile_out[a])
+        combine(A_T[a:a + 1], per_position, [row])
+        combine(A_T, row, tile_out[a])
     channels_last = tile_out.transpose(2, 3, 0, 4, 1, 5).reshape(m, 2 * th, 2 * tw, o)  # a copy
     out[...] = channels_last[:, :oh, :ow].transpose(0, 3, 1, 2)
 
@@ -219,10 +220,10 @@ def output_grad_transform(grad, out):
     m, rows, columns, o = grad.shape
     th, tw = rows // 2, columns // 2
     a = A_T.T
-    by_rows = np.empty((4, m, th, columns, o), dtype=grad.dtype)
-    combine(a, [grad[:, i::2] for i in range(2)], by_rows)
+    row = np.empty((m, th, columns, o), dtype=grad.dtype)
     per_position = out.reshape(4, 4, m, th, tw, o)
-    for i, row in enumerate(by_rows):
+    for i in range(4):
+        combine(a[i:i + 1], [grad[:, 0::2], grad[:, 1::2]], [row])
         combine(a, [row[:, :, j::2] for j in range(2)], per_position[i])
     return out
 
