@@ -64,8 +64,10 @@ def relu_case(device):
     return forward_backward(lambda t: t.relu(), x, device=device), 0, 0
 
 
-def gelu_case(device):
-    return forward_backward(lambda t: t.gelu(), randn(64, 1000) * 3, device=device), 1e-6, 1e-6
+def gelu_case(device, approximate="none", dtype=np.float32):
+    """The CPU path makes the reference's operations in its order: equal to the last bit."""
+    x = randn(1024, 1000, dtype=dtype) * 3  # 4 or 8 MB, in 1 MB slices: the CPU path shares them out
+    return forward_backward(lambda t: F.gelu(t, approximate=approximate), x, device=device), 0, 0
 
 
 def batchnorm_module_case(device, make, x, training, affine, running, weight, bias):
@@ -168,7 +170,7 @@ OPTIMISERS = {
 }
 CASES = {  # reference op -> cases (functions of the device)
     ops.ReLUFunction: [relu_case],
-    ops.GELUFunction: [gelu_case],
+    ops.GELUFunction: [gelu_case, partial(gelu_case, dtype=np.float64), partial(gelu_case, approximate="tanh")],
     BatchNormFunction: [batchnorm_case, partial(batchnorm_case, training=False), partial(batchnorm_case, affine=False),
                         partial(batchnorm_case, shape=(4096, 300)), partial(batchnorm_case, shape=(256, 512, 4, 4)),
                         partial(batchnorm_case, shape=(32, 16, 50)),
@@ -285,3 +287,9 @@ def test_conv_backward_skips_the_input_gradient_nobody_wants(reference, stride, 
             return grads[1]
 
     np.testing.assert_array_equal(weight_grad(False), weight_grad(True))
+
+
+def test_gelu_runs_sliced_on_large_float_arrays_only():
+    big, small = tg.Tensor(randn(512, 1000), requires_grad=True), tg.Tensor(randn(4, 8), requires_grad=True)
+    assert F.gelu(big)._ctx.sliced and not F.gelu(small)._ctx.sliced
+    assert not F.gelu(big, approximate="tanh")._ctx.sliced

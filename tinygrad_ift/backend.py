@@ -203,8 +203,8 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
 _np_erf = None
 
 
-def erf(x: Any):
-    """The error function, elementwise, on either backend (double precision)."""
+def erf(x: Any, out: Any = None):
+    """The error function, elementwise, on either backend (double precision); into `out` if given."""
     global _np_erf
     if _cupy is not None and isinstance(x, _cupy.ndarray):
         import cupyx.scipy.special  # noqa: WPS433 - part of CuPy, loaded on first use
@@ -215,7 +215,13 @@ def erf(x: Any):
             _np_erf = scipy_erf
         except ImportError:  # exact but slower fallback keeps the core NumPy-only
             _np_erf = np.vectorize(math.erf, otypes=[np.float64])
-    return _np_erf(x).astype(x.dtype, copy=False)
+    if out is not None and isinstance(_np_erf, np.ufunc):
+        return _np_erf(x, out=out)
+    result = _np_erf(x).astype(x.dtype, copy=False)
+    if out is None:
+        return result
+    out[...] = result
+    return out
 
 
 def versions() -> dict:

@@ -17,10 +17,12 @@ from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction, _apply_kernel, _grouped_kernel, _matmul_per_group
 from ..nn.im2col import col2im, im2col, output_size
 from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, _update_running_stats
-from ..ops import ReLUFunction
+from .. import backend
+from ..ops import GELUFunction, ReLUFunction
+from ..ops.elementwise import _INV_SQRT_2, _INV_SQRT_2PI
 from ..optim import SGD, Adam, AdamW
 from . import replaces, winograd
-from .buffer_pool import POOL
+from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 from .layout import pad_channels_last
 from .slices import batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_step
 
@@ -40,6 +42,58 @@ class ReLUCPU(ReLUFunction):
 
     def backward(self, grad):
         return map_slices(lambda grad, y, out=None: np.multiply(grad, y > 0, out=out), grad, self.out)
+
+
+@replaces(GELUFunction, "cpu")
+class GELUCPU(GELUFunction):
+    """The exact GELU a slice of the batch at a time on all cores: the reference's operations in its order, each
+    slice's chain run while the slice is in cache (erf, from SciPy, is most of the work and releases the GIL).
+    The tanh approximation, and arrays too small to share out, run the reference."""
+
+    def forward(self, a, approximate="none"):
+        self.sliced = approximate == "none" and _sliceable(a)
+        if not self.sliced:
+            return super().forward(a, approximate)
+        self.a, self.approximate = a, approximate
+        self.cdf, out = POOL.empty(np, a.shape, a.dtype), POOL.empty(np, a.shape, a.dtype)
+
+        def work(group):
+            for s in group:
+                cdf = self.cdf[s]  # 0.5 (1 + erf(a / sqrt 2))
+                np.multiply(a[s], _INV_SQRT_2, out=cdf)
+                backend.erf(cdf, out=cdf)
+                cdf += 1
+                cdf *= 0.5
+                np.multiply(a[s], cdf, out=out[s])
+
+        run_on_slices(work, batch_slices(a))
+        return out
+
+    def backward(self, grad):
+        if not self.sliced or grad.dtype != self.a.dtype or not grad.flags.c_contiguous:
+            return super().backward(grad)
+        a, dx = self.a, POOL.empty(np, grad.shape, grad.dtype)
+
+        def work(group):
+            scratch = np.empty_like(a[group[0]])
+            for s in group:
+                t = scratch[: s.stop - s.start]  # cdf + a pdf, pdf = e^(-a^2 / 2) / sqrt(2 pi)
+                np.multiply(a[s], -0.5, out=t)
+                t *= a[s]
+                np.exp(t, out=t)
+                t *= _INV_SQRT_2PI
+                t *= a[s]
+                t += self.cdf[s]
+                np.multiply(grad[s], t, out=dx[s])
+
+        run_on_slices(work, batch_slices(a))
+        return dx
+
+
+def _sliceable(a) -> bool:
+    """Whether a fast path's slices pay off for array a: a large C-contiguous NumPy float array."""
+    return (isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.c_contiguous and a.ndim > 0
+            and a.nbytes >= MIN_RECYCLED_BYTES)
 
 
 # ----- normalisation ---------------------------------------------------------------------------------------
