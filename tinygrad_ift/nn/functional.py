@@ -35,13 +35,15 @@ class LinearFunction(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        out = x @ weight.T
-        return out if bias is None else out + bias
+        out = x.reshape(-1, x.shape[-1]) @ weight.T  # leading dims flattened: one matrix product, not one each
+        if bias is not None:
+            out = out + bias
+        return out.reshape(x.shape[:-1] + weight.shape[:1])
 
     def backward(self, grad):
         x2 = self.x.reshape(-1, self.x.shape[-1])
         g2 = grad.reshape(-1, grad.shape[-1])
-        return grad @ self.weight, g2.T @ x2, g2.sum(axis=0)
+        return (g2 @ self.weight).reshape(self.x.shape), g2.T @ x2, g2.sum(axis=0)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
