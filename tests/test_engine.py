@@ -200,3 +200,25 @@ def test_arrays_no_gradient_needs_are_freed_before_backward(reference):
         assert alive() is None
         loss.backward()
         assert x.grad.shape == x.shape and bn.weight.grad is not None
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a @ b.T, tg.nn.functional.linear,
+                                lambda a, b: a.reshape(2, 3, 4) @ b.T])  # a weight matrix; batched
+@pytest.mark.parametrize("wanted", [(False, True), (True, False)])
+def test_matrix_products_skip_the_gradient_an_operand_does_not_want(op, wanted):
+    """needs_input_grad: a network's images get no gradient computed; the other operand's is unchanged."""
+    rng = np.random.default_rng(0)
+    a_np, b_np = rng.standard_normal((6, 4)), rng.standard_normal((5, 4))
+
+    def grads(needs):
+        a, b = Tensor(a_np, requires_grad=needs[0]), Tensor(b_np, requires_grad=needs[1])
+        out = op(a, b)
+        node = out._ctx
+        assert node.needs_input_grad == needs
+        return node.backward(np.ones(out.shape))[:2]  # linear also returns its (absent) bias's
+
+    skipped = grads(wanted)
+    assert [g is None for g in skipped] == [not w for w in wanted]
+    for g, full in zip(skipped, grads((True, True))):
+        if g is not None:
+            np.testing.assert_array_equal(g, full)

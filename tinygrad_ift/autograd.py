@@ -30,6 +30,14 @@ def check_same_device(name: str | type, tensors) -> "backend.Device":
     return device
 
 
+class _EveryInput:
+    """The needs_input_grad of a node run outside the graph (its forward and backward called directly): every
+    input wants a gradient."""
+
+    def __getitem__(self, index: int) -> bool:
+        return True
+
+
 class Function:
     """One node of the graph: `forward` on arrays, `backward` from output grad to input grads.
 
@@ -41,6 +49,7 @@ class Function:
 
     __slots__ = ("parents", "output", "output_shape", "output_dtype", "__dict__")
     requires_grad = True  # a node exists only where a gradient is wanted
+    needs_input_grad = _EveryInput()  # apply records which inputs want one
 
     def forward(self, *arrays: Any, **kwargs: Any) -> Any:
         raise NotImplementedError

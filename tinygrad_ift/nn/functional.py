@@ -43,7 +43,9 @@ class LinearFunction(Function):
     def backward(self, grad):
         x2 = self.x.reshape(-1, self.x.shape[-1])
         g2 = grad.reshape(-1, grad.shape[-1])
-        return (g2 @ self.weight).reshape(self.x.shape), g2.T @ x2, g2.sum(axis=0)
+        wanted = self.needs_input_grad  # not for a network's images, nor a frozen weight
+        grad_x = (g2 @ self.weight).reshape(self.x.shape) if wanted[0] else None
+        return grad_x, g2.T @ x2 if wanted[1] else None, g2.sum(axis=0)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -30,9 +30,12 @@ class MatMul(Function):
     def backward(self, grad):
         xp = get_array_module(grad)
         grad = xp.ascontiguousarray(grad.reshape(self.out_shape))  # BLAS needs real strides, not a broadcast view
-        grad_a = (grad @ xp.swapaxes(self.b, -1, -2)).reshape(
-            grad.shape[:-2] + self.a.shape[-2:])
-        grad_a = unbroadcast(grad_a, self.a.shape).reshape(self.a_shape)
+        grad_a = None
+        if self.needs_input_grad[0]:  # not for a network's images
+            grad_a = (grad @ xp.swapaxes(self.b, -1, -2)).reshape(grad.shape[:-2] + self.a.shape[-2:])
+            grad_a = unbroadcast(grad_a, self.a.shape).reshape(self.a_shape)
+        if not self.needs_input_grad[1]:
+            return grad_a, None
         if self.b.ndim == 2:  # a matrix, often a weight: one product summing over every row of the batch
             a2, g2 = self.a.reshape(-1, self.a.shape[-1]), grad.reshape(-1, grad.shape[-1])
             if self.b.T.flags.c_contiguous and not self.b.flags.c_contiguous:  # b is W.T, a view of a weight W:
