@@ -22,7 +22,7 @@ from tinygrad_ift.fast import blas_threads
 from tinygrad_ift.fast import cpu as fast_cpu
 from tinygrad_ift.fast import winograd as fast_winograd
 from tinygrad_ift.nn.conv import Conv2dFunction
-from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction
+from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction, LayerNormFunction
 from tinygrad_ift.nn.pooling import MaxPool
 
 
@@ -108,6 +108,16 @@ def batchnorm_relu_case(device, training=True, affine=True, shape=(40, 64, 16, 1
                                  running, weight, weight / 5)
 
 
+def layer_norm_case(device, shape=(64, 64, 256), normalized=1, affine=True, dtype=np.float32, transposed=False):
+    """x of `shape`, normalised over its last `normalized` dims (MLP-Mixer's: 64 patches of 256 channels);
+    transposed: x's first two dims swapped first (a strided input, and a strided gradient back)."""
+    x, normalized_shape = (randn(*shape) * 3 + 1).astype(dtype), shape[len(shape) - normalized:]
+    params = (randn(*normalized_shape, seed=2, dtype=dtype), randn(*normalized_shape, seed=3, dtype=dtype))
+    compute = forward_backward(lambda x, *p: F.layer_norm(x.transpose(0, 1) if transposed else x, normalized_shape,
+                                                          *p), x, *params * affine, device=device)
+    return compute, 1e-5, 1e-6  # the weight's and bias's gradients: sums of 4096 float32 rows, in float64 here
+
+
 def cross_entropy_case(device, smoothing=0.0):
     labels = np.arange(300) % 10
     return forward_backward(lambda z: F.cross_entropy(z, tg.Tensor(labels, device=device), label_smoothing=smoothing),
@@ -179,6 +189,10 @@ CASES = {  # reference op -> cases (functions of the device)
     BatchNormReLUFunction: [batchnorm_relu_case, partial(batchnorm_relu_case, training=False),
                             partial(batchnorm_relu_case, affine=False),
                             partial(batchnorm_relu_case, shape=(256, 512, 4, 4))],
+    LayerNormFunction: [layer_norm_case, partial(layer_norm_case, affine=False),
+                        partial(layer_norm_case, shape=(16, 16, 32, 32), normalized=2),
+                        partial(layer_norm_case, dtype=np.float64), partial(layer_norm_case, shape=(4, 8, 16)),
+                        partial(layer_norm_case, transposed=True)],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
                      partial(conv_case, padding=0), partial(conv_case, stride=2, shape=(12, 4, 17, 17)),

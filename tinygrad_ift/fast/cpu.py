@@ -16,7 +16,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction, _apply_kernel, _grouped_kernel, _matmul_per_group
 from ..nn.im2col import col2im, im2col, output_size
-from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, _update_running_stats
+from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, LayerNormFunction, _update_running_stats
 from .. import backend
 from ..ops import GELUFunction, ReLUFunction
 from ..ops.elementwise import _INV_SQRT_2, _INV_SQRT_2PI
@@ -194,6 +194,64 @@ class BatchNormReLUCPU(BatchNormCPU, BatchNormReLUFunction):
     and each slice of the gradient masked by y > 0 in the pass that sums it (no pass of a ReLU of its own)."""
 
     relu = True
+
+
+@replaces(LayerNormFunction, "cpu")
+class LayerNormCPU(LayerNormFunction):
+    """LayerNorm a slice of the batch at a time on all cores. Each row's statistics are its own, so every slice
+    makes the reference's operations in its order; backward sums the weight's and bias's gradients slice by
+    slice (in float64) instead of through full-size products summed afterwards."""
+
+    def forward(self, x, weight=None, bias=None, *, axes, eps):
+        x = np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x  # e.g. after a transpose: one copy
+        self.sliced = _sliceable(x) and x.ndim > len(axes)  # a batch dim to slice
+        if not self.sliced:
+            return super().forward(x, weight, bias, axes=axes, eps=eps)
+        self.axes, self.weight, self.slices = axes, weight, batch_slices(x)
+        self.xhat = POOL.empty(np, x.shape, x.dtype)
+        self.invstd = np.empty(x.shape[:x.ndim - len(axes)] + (1,) * len(axes), dtype=x.dtype)
+        out = self.xhat if weight is None else POOL.empty(np, x.shape, x.dtype)
+
+        def work(group):
+            for s in group:
+                xhat = self.xhat[s]
+                np.subtract(x[s], x[s].mean(axis=axes, keepdims=True), out=xhat)
+                self.invstd[s] = 1.0 / np.sqrt(np.square(xhat).mean(axis=axes, keepdims=True) + eps)
+                xhat *= self.invstd[s]
+                if weight is not None:
+                    np.multiply(xhat, weight, out=out[s])
+                    out[s] += bias
+
+        run_on_slices(work, self.slices)
+        return out
+
+    def backward(self, grad):
+        if not self.sliced or grad.dtype != self.xhat.dtype:
+            return super().backward(grad)
+        grad = np.ascontiguousarray(grad)  # e.g. through MLP-Mixer's transposes: one copy, then cache-sized slices
+        weight, axes, dx = self.weight, self.axes, POOL.empty(np, grad.shape, grad.dtype)
+        batch_axes = tuple(range(grad.ndim - len(axes)))
+
+        def work(group):
+            sums = np.zeros((2,) + grad.shape[grad.ndim - len(axes):])  # the weight's and the bias's gradients
+            scratch = np.empty((2,) + grad[group[0]].shape, dtype=grad.dtype)
+            for s in group:
+                g, xhat = grad[s], self.xhat[s]
+                dxhat, product = (buffer[: s.stop - s.start] for buffer in scratch)
+                if weight is None:
+                    dxhat = g
+                else:
+                    np.multiply(g, weight, out=dxhat)
+                    sums[0] += np.multiply(g, xhat, out=product).sum(axis=batch_axes)
+                    sums[1] += g.sum(axis=batch_axes)
+                m_dxhat_xhat = np.multiply(dxhat, xhat, out=product).mean(axis=axes, keepdims=True)
+                np.subtract(dxhat, dxhat.mean(axis=axes, keepdims=True), out=dx[s])
+                dx[s] -= np.multiply(xhat, m_dxhat_xhat, out=product)
+                dx[s] *= self.invstd[s]
+            return sums
+
+        sums = sum(run_on_slices(work, self.slices)).astype(grad.dtype)
+        return dx if weight is None else (dx, sums[0], sums[1])
 
 
 def _centred(x, s: slice, mean_cl, scratch):
