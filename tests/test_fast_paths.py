@@ -118,6 +118,17 @@ def layer_norm_case(device, shape=(64, 64, 256), normalized=1, affine=True, dtyp
     return compute, 1e-5, 1e-6  # the weight's and bias's gradients: sums of 4096 float32 rows, in float64 here
 
 
+def matmul_case(device, a_shape=(256, 1024), b_shape=(1024, 512), transposed=False):
+    """a @ b (a @ b.T with `transposed`, b then of shape (N, K): a weight); large enough to be shared out."""
+    op = (lambda a, b: a @ b.T) if transposed else (lambda a, b: a @ b)
+    return forward_backward(op, randn(*a_shape), randn(*b_shape, seed=2), device=device), 1e-5, 1e-5
+
+
+def linear_case(device, x_shape=(256, 1024), out_features=512, bias=True):
+    arrays = (randn(*x_shape), randn(out_features, x_shape[-1], seed=2)) + ((randn(out_features, seed=3),) * bias)
+    return forward_backward(F.linear, *arrays, device=device), 1e-5, 1e-5
+
+
 def cross_entropy_case(device, smoothing=0.0):
     labels = np.arange(300) % 10
     return forward_backward(lambda z: F.cross_entropy(z, tg.Tensor(labels, device=device), label_smoothing=smoothing),
@@ -193,6 +204,12 @@ CASES = {  # reference op -> cases (functions of the device)
                         partial(layer_norm_case, shape=(16, 16, 32, 32), normalized=2),
                         partial(layer_norm_case, dtype=np.float64), partial(layer_norm_case, shape=(4, 8, 16)),
                         partial(layer_norm_case, transposed=True)],
+    ops.MatMul: [matmul_case, partial(matmul_case, transposed=True, b_shape=(512, 1024)),
+                 partial(matmul_case, a_shape=(2048, 64), b_shape=(64, 16)), partial(matmul_case, a_shape=(4, 5),
+                                                                                    b_shape=(5, 3)),
+                 partial(matmul_case, a_shape=(3, 64, 128), b_shape=(128, 32))],
+    F.LinearFunction: [linear_case, partial(linear_case, bias=False), partial(linear_case, x_shape=(8, 64, 256)),
+                       partial(linear_case, x_shape=(3, 7), out_features=2)],
     F.CrossEntropy: [cross_entropy_case, partial(cross_entropy_case, smoothing=0.1)],
     Conv2dFunction: [conv_case, partial(conv_case, stride=2, bias=False), partial(conv_case, groups=2, dilation=2),
                      partial(conv_case, padding=0), partial(conv_case, stride=2, shape=(12, 4, 17, 17)),

@@ -18,13 +18,15 @@ from ..nn.conv import Conv2dFunction, _apply_kernel, _grouped_kernel, _matmul_pe
 from ..nn.im2col import col2im, im2col, output_size
 from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, LayerNormFunction, _update_running_stats
 from .. import backend
-from ..ops import GELUFunction, ReLUFunction
+from ..nn.functional import LinearFunction
+from ..ops import GELUFunction, MatMul, ReLUFunction
 from ..ops.elementwise import _INV_SQRT_2, _INV_SQRT_2PI
 from ..optim import SGD, Adam, AdamW
-from . import replaces, winograd
+from . import blas_threads, replaces, winograd
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 from .layout import pad_channels_last
-from .slices import batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_step
+from .slices import (batch_slices, get_num_threads, map_slices, per_position, run_on_slices, run_products_on_slices,
+                     shared_step)
 
 COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # conv: columns per chunk (chosen by benchmarks.bench_conv)
 MIN_SHARED_ROWS = 64  # conv: a chunk handed to a thread of ours has at least this many columns
@@ -299,6 +301,81 @@ def _accumulate(total, *blocks) -> None:
     """
     subscripts = ",".join(["ncl"] * len(blocks)) + ("->cl" if total.shape[1] == blocks[0].shape[2] else "->c")
     total += get_array_module(total).einsum(subscripts, *blocks).reshape(total.shape)
+
+
+# ----- matrix products -------------------------------------------------------------------------------------
+MIN_SHARED_PRODUCT = 2 ** 21  # multiply-adds below which a product runs whole on this thread
+
+
+def _shared_matmul(a, b, out=None):
+    """a @ b for 2-D NumPy arrays (views of any strides), large ones split along the larger of the result's two
+    dims over our threads, each part on one BLAS thread. OpenBLAS's own threads would do the same split, but
+    keep spinning for about 0.1 s after each product, taking the cores from the threaded passes that follow
+    (see blas_threads.py)."""
+    (m, k), n = a.shape, b.shape[1]
+    dtype = np.result_type(a, b)
+    out = POOL.empty(np, (m, n), dtype) if out is None else out
+    if get_num_threads() == 1 or not blas_threads.available():
+        return np.matmul(a, b, out=out)
+    if m * n * k < MIN_SHARED_PRODUCT:  # on one BLAS thread too: no product of ours leaves BLAS threads spinning
+        with blas_threads.one_blas_thread():
+            return np.matmul(a, b, out=out)
+    by_rows, size = m >= n, max(m, n)
+    step = -(-size // get_num_threads())  # one part a thread: more would pack the other operand more often
+
+    def work(group):
+        for part in group:
+            if by_rows:
+                np.matmul(a[part], b, out=out[part])
+            else:
+                np.matmul(a, b[:, part], out=out[:, part])
+
+    run_products_on_slices(work, [slice(i, min(i + step, size)) for i in range(0, size, step)], per_thread=1)
+    return out
+
+
+@replaces(LinearFunction, "cpu")
+class LinearCPU(LinearFunction):
+    """LinearFunction's products shared out over our threads (_shared_matmul)."""
+
+    def forward(self, x, weight, bias=None):
+        if not isinstance(x, np.ndarray) or x.dtype != weight.dtype:
+            return super().forward(x, weight, bias)
+        self.x, self.weight = x, weight
+        out = _shared_matmul(x.reshape(-1, x.shape[-1]), weight.T)
+        if bias is not None:
+            out = out + bias if bias.dtype != out.dtype else np.add(out, bias, out=out)
+        return out.reshape(x.shape[:-1] + weight.shape[:1])
+
+    def backward(self, grad):
+        x2, g2 = self.x.reshape(-1, self.x.shape[-1]), grad.reshape(-1, grad.shape[-1])
+        wanted = self.needs_input_grad
+        grad_x = _shared_matmul(g2, self.weight).reshape(self.x.shape) if wanted[0] else None
+        return grad_x, _shared_matmul(g2.T, x2) if wanted[1] else None, g2.sum(axis=0)
+
+
+@replaces(MatMul, "cpu")
+class MatMulCPU(MatMul):
+    """MatMul of two matrices with its products shared out over our threads (_shared_matmul); stacks of
+    matrices, and vectors, run the reference."""
+
+    def forward(self, a, b):
+        self.shared = isinstance(a, np.ndarray) and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]
+        if not self.shared:
+            return super().forward(a, b)
+        self.a, self.b = a, b
+        return _shared_matmul(a, b)
+
+    def backward(self, grad):
+        if not self.shared:
+            return super().backward(grad)
+        a, b = self.a, self.b
+        grad_a = _shared_matmul(grad, b.T) if self.needs_input_grad[0] else None
+        if not self.needs_input_grad[1]:
+            return grad_a, None
+        if b.T.flags.c_contiguous and not b.flags.c_contiguous:  # b is W.T: dW = g^T a made in W's layout
+            return grad_a, _shared_matmul(grad.T, a).T
+        return grad_a, _shared_matmul(a.T, grad)
 
 
 # ----- convolution -----------------------------------------------------------------------------------------

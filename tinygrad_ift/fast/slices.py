@@ -72,21 +72,21 @@ def get_num_threads() -> int:
     return _num_threads
 
 
-def thread_groups(slices: list[slice]) -> int:
-    """How many threads to split these slices over: up to _num_threads, each with SLICES_PER_THREAD or more."""
-    return max(1, min(_num_threads, len(slices) // SLICES_PER_THREAD))
+def thread_groups(slices: list[slice], per_thread: int = SLICES_PER_THREAD) -> int:
+    """How many threads to split these slices over: up to _num_threads, each with `per_thread` or more."""
+    return max(1, min(_num_threads, len(slices) // per_thread))
 
 
-def run_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
+def run_on_slices(work: Callable[[list], Any], slices: list[slice], per_thread: int = SLICES_PER_THREAD) -> list:
     """work(group) for the slices split into contiguous groups, one per thread (see set_num_threads).
 
     NumPy lets go of the GIL inside its elementwise loops (not inside einsum), so the groups run in
     parallel; with one thread, or a short list of slices, the whole list is one group run on this
     thread. Each call of `work` must write only inside its own slices and use its own scratch arrays.
     The results come back in slice order, so with a given thread count sums of them are the same on
-    every run.
+    every run. `per_thread`: the fewest slices worth handing to a thread (one for work that is large already).
     """
-    count = thread_groups(slices)
+    count = thread_groups(slices, per_thread)
     if count == 1:
         return [work(slices)]
     global _threads
@@ -97,17 +97,18 @@ def run_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
     return [work(groups[0])] + [future.result() for future in others]
 
 
-def run_products_on_slices(work: Callable[[list], Any], slices: list[slice]) -> list:
+def run_products_on_slices(work: Callable[[list], Any], slices: list[slice],
+                           per_thread: int = SLICES_PER_THREAD) -> list:
     """run_on_slices for work that makes matrix products: shared out over our threads, each product then runs
     on one BLAS thread (see blas_threads.py). Where the BLAS thread count cannot be set, or the slices are too
     few to share out, all of them run on this thread, the products on every BLAS thread. No slices (an empty
     batch): no call."""
     if not slices:
         return []
-    if thread_groups(slices) == 1 or not blas_threads.available():
+    if thread_groups(slices, per_thread) == 1 or not blas_threads.available():
         return [work(slices)]
     with blas_threads.one_blas_thread():
-        return run_on_slices(work, slices)
+        return run_on_slices(work, slices, per_thread)
 
 
 def shared_step(n: int, step: int, rows_per_image: int, min_rows: int) -> int:
