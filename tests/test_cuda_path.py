@@ -196,8 +196,10 @@ def test_course_models_train_a_step_on_the_gpu_as_on_the_cpu(cuda, name, setting
     cpu_loss, cpu_grads = _one_step(cpu_model, x, labels, "cpu")
     gpu_loss, gpu_grads = _one_step(gpu_model, x, labels, "cuda")
     assert gpu_loss == pytest.approx(cpu_loss, rel=1e-4)
-    for key in cpu_grads:  # float32 sums in another order: within 1e-3 of each gradient's largest element
-        scale = float(np.abs(cpu_grads[key]).max())
+    largest = max(float(np.abs(g).max()) for g in cpu_grads.values())
+    for key in cpu_grads:  # float32 sums in another order: within 1e-3 of each gradient's largest element, or
+        # 1e-6 of the model's largest where a gradient is rounding noise itself (MLP-Mixer's token-mixing fc2.bias)
+        scale = max(float(np.abs(cpu_grads[key]).max()), 1e-3 * largest)
         np.testing.assert_allclose(gpu_grads[key], cpu_grads[key], rtol=1e-3, atol=1e-3 * scale, err_msg=key)
     for p in gpu_model.parameters():  # the optimiser's step ran on the device
         assert p.device == "cuda" and np.isfinite(p.numpy()).all()

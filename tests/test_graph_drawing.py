@@ -45,3 +45,10 @@ def test_writes_dot_files_and_svg_only_with_graphviz(tmp_path):
     else:
         tg.draw_graph(loss, tmp_path / "g.svg")
         assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def test_fast_paths_are_drawn_as_the_ops_they_replace():
+    """A student sees ReLUFunction and MatMul, not the CPU fast paths that ran them."""
+    x = tg.Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    dot = tg.draw_graph((x @ x.T).relu())
+    assert 'label="ReLUFunction"' in dot and 'label="MatMul"' in dot and "CPU" not in dot

@@ -13,6 +13,7 @@ import subprocess
 
 from .files import atomic_open
 from .autograd import Function
+from .fast import reference_of
 from .tensor import Tensor
 
 
@@ -50,7 +51,8 @@ def to_dot(output: Tensor, names: dict | None = None) -> str:
                      f"shape=ellipse{style}];")
         if not isinstance(node, Function):
             continue
-        lines.append(f'  f{id(node)} [label="{type(node).__name__}", shape=box];')
+        op = reference_of(type(node)).__name__  # the op's name, not its fast path's
+        lines.append(f'  f{id(node)} [label="{op}", shape=box];')
         lines.append(f"  f{id(node)} -> t{key(node)};")
         for parent in node.parents:
             lines.append(f"  t{key(parent)} -> f{id(node)};")

@@ -75,6 +75,15 @@ def registered(device_type: str) -> dict[type, type]:
     return dict(_registered[_check_device_type("registered", device_type)])
 
 
+def reference_of(cls: type) -> type:
+    """The reference op that a fast path replaces; a reference op itself for any other class."""
+    for fast_paths in _registered.values():
+        for reference, fast in fast_paths.items():
+            if fast is cls:
+                return reference
+    return cls
+
+
 def _check_device_type(name: str, device_type: str) -> str:
     if device_type not in DEVICE_TYPES:
         raise ValueError(f"{name}: device_type must be one of {DEVICE_TYPES}, got {device_type!r}")
