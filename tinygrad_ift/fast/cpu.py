@@ -22,10 +22,10 @@ from ..nn.functional import LinearFunction
 from ..ops import GELUFunction, MatMul, ReLUFunction
 from ..ops.elementwise import _INV_SQRT_2, _INV_SQRT_2PI
 from ..optim import SGD, Adam, AdamW
-from . import blas_threads, replaces, winograd
+from . import replaces, winograd
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 from .layout import pad_channels_last
-from .slices import (batch_slices, get_num_threads, map_slices, per_position, run_on_slices, run_products_on_slices,
+from .slices import (batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_matmul,
                      shared_step)
 
 COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # conv: columns per chunk (chosen by benchmarks.bench_conv)
@@ -304,45 +304,15 @@ def _accumulate(total, *blocks) -> None:
 
 
 # ----- matrix products -------------------------------------------------------------------------------------
-MIN_SHARED_PRODUCT = 2 ** 21  # multiply-adds below which a product runs whole on this thread
-
-
-def _shared_matmul(a, b, out=None):
-    """a @ b for 2-D NumPy arrays (views of any strides), large ones split along the larger of the result's two
-    dims over our threads, each part on one BLAS thread. OpenBLAS's own threads would do the same split, but
-    keep spinning for about 0.1 s after each product, taking the cores from the threaded passes that follow
-    (see blas_threads.py)."""
-    (m, k), n = a.shape, b.shape[1]
-    dtype = np.result_type(a, b)
-    out = POOL.empty(np, (m, n), dtype) if out is None else out
-    if get_num_threads() == 1 or not blas_threads.available():
-        return np.matmul(a, b, out=out)
-    if m * n * k < MIN_SHARED_PRODUCT:  # on one BLAS thread too: no product of ours leaves BLAS threads spinning
-        with blas_threads.one_blas_thread():
-            return np.matmul(a, b, out=out)
-    by_rows, size = m >= n, max(m, n)
-    step = -(-size // get_num_threads())  # one part a thread: more would pack the other operand more often
-
-    def work(group):
-        for part in group:
-            if by_rows:
-                np.matmul(a[part], b, out=out[part])
-            else:
-                np.matmul(a, b[:, part], out=out[:, part])
-
-    run_products_on_slices(work, [slice(i, min(i + step, size)) for i in range(0, size, step)], per_thread=1)
-    return out
-
-
 @replaces(LinearFunction, "cpu")
 class LinearCPU(LinearFunction):
-    """LinearFunction's products shared out over our threads (_shared_matmul)."""
+    """LinearFunction's products shared out over our threads (slices.shared_matmul)."""
 
     def forward(self, x, weight, bias=None):
         if not isinstance(x, np.ndarray) or x.dtype != weight.dtype:
             return super().forward(x, weight, bias)
         self.x, self.weight = x, weight
-        out = _shared_matmul(x.reshape(-1, x.shape[-1]), weight.T)
+        out = shared_matmul(x.reshape(-1, x.shape[-1]), weight.T)
         if bias is not None:
             out = out + bias if bias.dtype != out.dtype else np.add(out, bias, out=out)
         return out.reshape(x.shape[:-1] + weight.shape[:1])
@@ -350,13 +320,13 @@ class LinearCPU(LinearFunction):
     def backward(self, grad):
         x2, g2 = self.x.reshape(-1, self.x.shape[-1]), grad.reshape(-1, grad.shape[-1])
         wanted = self.needs_input_grad
-        grad_x = _shared_matmul(g2, self.weight).reshape(self.x.shape) if wanted[0] else None
-        return grad_x, _shared_matmul(g2.T, x2) if wanted[1] else None, g2.sum(axis=0)
+        grad_x = shared_matmul(g2, self.weight).reshape(self.x.shape) if wanted[0] else None
+        return grad_x, shared_matmul(g2.T, x2) if wanted[1] else None, g2.sum(axis=0)
 
 
 @replaces(MatMul, "cpu")
 class MatMulCPU(MatMul):
-    """MatMul of two matrices with its products shared out over our threads (_shared_matmul); stacks of
+    """MatMul of two matrices with its products shared out over our threads (slices.shared_matmul); stacks of
     matrices, and vectors, run the reference."""
 
     def forward(self, a, b):
@@ -364,18 +334,18 @@ class MatMulCPU(MatMul):
         if not self.shared:
             return super().forward(a, b)
         self.a, self.b = a, b
-        return _shared_matmul(a, b)
+        return shared_matmul(a, b)
 
     def backward(self, grad):
         if not self.shared:
             return super().backward(grad)
         a, b = self.a, self.b
-        grad_a = _shared_matmul(grad, b.T) if self.needs_input_grad[0] else None
+        grad_a = shared_matmul(grad, b.T) if self.needs_input_grad[0] else None
         if not self.needs_input_grad[1]:
             return grad_a, None
         if b.T.flags.c_contiguous and not b.flags.c_contiguous:  # b is W.T: dW = g^T a made in W's layout
-            return grad_a, _shared_matmul(grad.T, a).T
-        return grad_a, _shared_matmul(a.T, grad)
+            return grad_a, shared_matmul(grad.T, a).T
+        return grad_a, shared_matmul(a.T, grad)
 
 
 # ----- convolution -----------------------------------------------------------------------------------------

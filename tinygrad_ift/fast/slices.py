@@ -139,3 +139,33 @@ def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:
 
     run_on_slices(work, slices)
     return out
+
+
+MIN_SHARED_PRODUCT = 2 ** 21  # multiply-adds below which a product runs whole on this thread
+
+
+def shared_matmul(a, b, out=None):
+    """a @ b for 2-D NumPy arrays (views of any strides), large ones split along the larger of the result's two
+    dims over our threads, each part on one BLAS thread. OpenBLAS's own threads would do the same split, but
+    keep spinning for about 0.1 s after each product, taking the cores from the threaded passes that follow
+    (see blas_threads.py). `out`: where to write the result, else a pooled array."""
+    (m, k), n = a.shape, b.shape[1]
+    dtype = np.result_type(a, b)
+    out = POOL.empty(np, (m, n), dtype) if out is None else out
+    if get_num_threads() == 1 or not blas_threads.available():
+        return np.matmul(a, b, out=out)
+    if m * n * k < MIN_SHARED_PRODUCT:  # on one BLAS thread too: no product of ours leaves BLAS threads spinning
+        with blas_threads.one_blas_thread():
+            return np.matmul(a, b, out=out)
+    by_rows, size = m >= n, max(m, n)
+    step = -(-size // get_num_threads())  # one part a thread: more would pack the other operand more often
+
+    def work(group):
+        for part in group:
+            if by_rows:
+                np.matmul(a[part], b, out=out[part])
+            else:
+                np.matmul(a, b[:, part], out=out[:, part])
+
+    run_products_on_slices(work, [slice(i, min(i + step, size)) for i in range(0, size, step)], per_thread=1)
+    return out

@@ -22,7 +22,7 @@ import numpy as np
 from .buffer_pool import POOL
 from .layout import pad_channels_last
 from . import blas_threads
-from .slices import get_num_threads, run_on_slices, run_products_on_slices, shared_step, thread_groups
+from .slices import get_num_threads, run_on_slices, run_products_on_slices, shared_matmul, shared_step, thread_groups
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # kernel transform
@@ -52,8 +52,7 @@ def kernel_transform(weight):
     One matrix product, KERNEL_TRANSFORM (16, 9) times the kernels as columns (9, O*C)."""
     o, c = weight.shape[:2]
     u = POOL.take(np, (16, o, c), weight.dtype)
-    with blas_threads.one_blas_thread():
-        np.matmul(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T, out=u.reshape(16, o * c))
+    shared_matmul(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T, out=u.reshape(16, o * c))
     return u
 
 
@@ -67,8 +66,7 @@ def kernel_gradient(grad_u):
     """The kernel gradient G^T dU G, (O, C, 3, 3), from dU (16, O, C): the transpose of kernel_transform."""
     o, c = grad_u.shape[1:]
     grad_w = POOL.empty(np, (o, c, 3, 3), grad_u.dtype)
-    with blas_threads.one_blas_thread():
-        np.matmul(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype), out=grad_w.reshape(o * c, 9))
+    shared_matmul(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype), out=grad_w.reshape(o * c, 9))
     return grad_w
 
 
