@@ -6,8 +6,9 @@ device module may replace one with a subclass that overrides `forward`/`backward
 the same results faster on that device:
 
 - `fast/cpu.py`: NumPy passes over cache-sized slices of the batch, shared out over threads (`slices.py`),
-  with large outputs and scratch arrays recycled through a buffer pool (`buffer_pool.py`), and 3x3 convolutions
-  by Winograd's F(2x2, 3x3) (`winograd.py`);
+  with large outputs and scratch arrays recycled through a buffer pool (`buffer_pool.py`), matrix products split
+  over the same threads, each part on one BLAS thread (`slices.shared_matmul`, `blas_threads.py`), and 3x3
+  convolutions by Winograd's F(2x2, 3x3) (`winograd.py`), their inputs copied channels-last (`layout.py`);
 - `fast/cuda.py`: fused CuPy kernels (`ElementwiseKernel`, `ReductionKernel`, `RawKernel`).
 
 A replacement registers itself with `@replaces(Reference, "cpu")`. `Function.apply` and `Optimizer.step`
