@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..backend import get_array_module
 from ..nn.conv import Conv2dFunction, _apply_kernel, _grouped_kernel, _matmul_per_group
+from ..nn.functional import LinearFunction
 from ..nn.im2col import col2im, im2col, output_size
 from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, LayerNormFunction, _update_running_stats
-from .. import backend
-from ..nn.functional import LinearFunction
 from ..ops import GELUFunction, MatMul, ReLUFunction
 from ..ops.elementwise import _INV_SQRT_2, _INV_SQRT_2PI
 from ..optim import SGD, Adam, AdamW

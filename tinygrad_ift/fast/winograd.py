@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import blas_threads
 from .buffer_pool import POOL
 from .layout import pad_channels_last
-from . import blas_threads
 from .slices import get_num_threads, run_on_slices, run_products_on_slices, shared_matmul, shared_step, thread_groups
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
