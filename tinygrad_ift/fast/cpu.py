@@ -318,6 +318,7 @@ class LinearCPU(LinearFunction):
         return out.reshape(x.shape[:-1] + weight.shape[:1])
 
     def backward(self, grad):
+        grad = np.ascontiguousarray(grad)  # BLAS needs real strides, not a broadcast view (e.g. from a sum)
         x2, g2 = self.x.reshape(-1, self.x.shape[-1]), grad.reshape(-1, grad.shape[-1])
         wanted = self.needs_input_grad
         grad_x = shared_matmul(g2, self.weight).reshape(self.x.shape) if wanted[0] else None
@@ -339,7 +340,7 @@ class MatMulCPU(MatMul):
     def backward(self, grad):
         if not self.shared:
             return super().backward(grad)
-        a, b = self.a, self.b
+        a, b, grad = self.a, self.b, np.ascontiguousarray(grad)  # real strides, not a broadcast view, for BLAS
         grad_a = shared_matmul(grad, b.T) if self.needs_input_grad[0] else None
         if not self.needs_input_grad[1]:
             return grad_a, None
