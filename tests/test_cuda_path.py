@@ -242,6 +242,13 @@ def test_parameter_data_takes_host_values_on_the_gpu(cuda, standin):
     state = layer.state_dict()  # the detached tensors of a state dict share the parameters' arrays
     state["bias"].data[:] = [1.0, 2.0]
     assert layer.bias.numpy().tolist() == [1, 2]
+    bn = nn.BatchNorm2d(3).to("cuda")  # buffers too
+    standin.reset()
+    bn.running_mean.data[:] = np.arange(3.0)
+    assert standin.snapshot() == (0, 1) and bn.running_mean.numpy().tolist() == [0, 1, 2]
+    bn(tg.ones(2, 3, 4, 4, device="cuda"))  # a training step updates them in place, and the pattern still works
+    bn.running_var.data[1] = 5.0
+    assert bn.running_var.numpy()[1] == 5.0
 
 
 def test_parameter_data_rebinding_keeps_the_device(device):

@@ -268,11 +268,12 @@ class Module:
         return self
 
     def to(self, device: "str | Device") -> "Module":
-        """Move every parameter and buffer to `device`, in place; returns self."""
+        """Move every parameter and buffer to `device`, in place; returns self. On a GPU their arrays take host
+        values by item assignment (`bn.running_mean.data[:] = numpy_array`), as on the CPU."""
         device = Device(device)
         for tensor in list(self.parameters()) + list(self.buffers()):
             tensor._device = device
-            tensor.data = backend.to_device(tensor.data, device)
+            tensor.data = backend.host_writable(backend.to_device(tensor.data, device))
             if tensor.grad is not None:
                 tensor.grad = tensor.grad.to(device)
         return self
