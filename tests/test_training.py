@@ -449,3 +449,22 @@ def test_ctrl_c_held_raises_a_held_ctrl_c_after_the_block(ctrl_c_enabled):
             os.kill(os.getpid(), signal.SIGINT)
             done.append(True)
     assert done == [True]
+
+
+def test_a_ctrl_c_while_a_progress_bar_is_built_waits_for_it(ctrl_c_enabled, monkeypatch):
+    """Ctrl-C in the middle of tqdm's constructor: the bar is finished first (a half-built one prints a traceback
+    when it is cleaned up), then the Ctrl-C is raised."""
+    from tinygrad_ift.training import trainer
+    built = []
+
+    class InterruptedBar(trainer.tqdm):
+        def __init__(self, *args, **kwargs):
+            os.kill(os.getpid(), signal.SIGINT)
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(trainer, "tqdm", InterruptedBar)
+    with pytest.raises(KeyboardInterrupt):
+        trainer._progress_bar(range(3), "epoch", leave=False)
+    assert len(built) == 1 and hasattr(built[0], "pos")
+    built[0].close()

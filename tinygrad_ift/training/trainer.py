@@ -98,7 +98,10 @@ def ctrl_c_held() -> Iterator[None]:
 
 
 def _progress_bar(loader, description: str, leave: bool):
-    return tqdm(loader, desc=description, leave=leave, unit="batch", dynamic_ncols=True)
+    """A tqdm bar, built with Ctrl-C held: a Ctrl-C inside tqdm's constructor leaves a half-built bar, whose
+    clean-up then prints a traceback under the "interrupted" message."""
+    with ctrl_c_held():
+        return tqdm(loader, desc=description, leave=leave, unit="batch", dynamic_ncols=True)
 
 
 class Trainer:
