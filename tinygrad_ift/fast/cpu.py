@@ -29,7 +29,6 @@ from .slices import (batch_slices, map_slices, per_position, run_on_slices, run_
                      shared_step)
 
 COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # conv: columns per chunk (chosen by benchmarks.bench_conv)
-MIN_SHARED_ROWS = 64  # conv: a chunk handed to a thread of ours has at least this many columns
 
 
 # ----- activations -----------------------------------------------------------------------------------------
@@ -309,20 +308,22 @@ class LinearCPU(LinearFunction):
     """LinearFunction's products shared out over our threads (slices.shared_matmul)."""
 
     def forward(self, x, weight, bias=None):
-        if not isinstance(x, np.ndarray) or x.dtype != weight.dtype:
+        self.shared = isinstance(x, np.ndarray) and x.dtype == weight.dtype
+        if not self.shared:
             return super().forward(x, weight, bias)
-        self.x, self.weight = x, weight
-        out = shared_matmul(x.reshape(-1, x.shape[-1]), weight.T)
+        self.x_shape, self.x2, self.weight = x.shape, x.reshape(-1, x.shape[-1]), weight  # x2: a copy if x is strided
+        out = shared_matmul(self.x2, weight.T)
         if bias is not None:
             out = out + bias if bias.dtype != out.dtype else np.add(out, bias, out=out)
         return out.reshape(x.shape[:-1] + weight.shape[:1])
 
     def backward(self, grad):
-        grad = np.ascontiguousarray(grad)  # BLAS needs real strides, not a broadcast view (e.g. from a sum)
-        x2, g2 = self.x.reshape(-1, self.x.shape[-1]), grad.reshape(-1, grad.shape[-1])
+        if not self.shared:
+            return super().backward(grad)
+        g2 = np.ascontiguousarray(grad).reshape(-1, grad.shape[-1])  # real strides for BLAS, not a broadcast view
         wanted = self.needs_input_grad
-        grad_x = shared_matmul(g2, self.weight).reshape(self.x.shape) if wanted[0] else None
-        return grad_x, shared_matmul(g2.T, x2) if wanted[1] else None, g2.sum(axis=0)
+        grad_x = shared_matmul(g2, self.weight).reshape(self.x_shape) if wanted[0] else None
+        return grad_x, shared_matmul(g2.T, self.x2) if wanted[1] else None, g2.sum(axis=0)
 
 
 @replaces(MatMul, "cpu")
@@ -467,7 +468,7 @@ def _chunk_size(bytes_per_image: int, n: int, kernel_bytes: int) -> int:
 def _chunks(n: int, rows_per_image: int, step: int) -> list:
     """Slices of `step` images covering a batch of n, or smaller ones that share the work out over the threads
     (slices.shared_step)."""
-    step = shared_step(n, step, rows_per_image, MIN_SHARED_ROWS)
+    step = shared_step(n, step, rows_per_image)
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 

@@ -20,6 +20,9 @@ from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 
 BLOCK_BYTES = 2 ** 20  # chosen by benchmarks.bench_batchnorm (see the README)
 SLICES_PER_THREAD = 2  # below this many slices per thread, handing work to a thread costs more than it saves
+MIN_SHARED_ROWS = 64  # a chunk of products handed to a thread of ours has at least this many rows
+MIN_SHARED_PRODUCT = 2 ** 21  # multiply-adds below which a product runs whole on this thread
+BLAS_ONE_THREAD_BELOW = 2 ** 16  # multiply-adds below which OpenBLAS runs a product on one thread by itself
 
 
 def batch_slices(array: Any) -> list[slice]:
@@ -111,11 +114,11 @@ def run_products_on_slices(work: Callable[[list], Any], slices: list[slice],
         return run_on_slices(work, slices, per_thread)
 
 
-def shared_step(n: int, step: int, rows_per_image: int, min_rows: int) -> int:
+def shared_step(n: int, step: int, rows_per_image: int) -> int:
     """Images per chunk of a batch of n: `step`, or fewer if that gives every thread SLICES_PER_THREAD chunks
-    whose products still have `min_rows` rows or more (and the BLAS thread count can be set)."""
+    whose products still have MIN_SHARED_ROWS rows or more (and the BLAS thread count can be set)."""
     shared = -(-n // (SLICES_PER_THREAD * _num_threads))
-    if _num_threads > 1 and blas_threads.available() and shared * rows_per_image >= min_rows:
+    if _num_threads > 1 and blas_threads.available() and shared * rows_per_image >= MIN_SHARED_ROWS:
         return min(step, shared)
     return step
 
@@ -141,9 +144,6 @@ def map_slices(op: Callable[..., Any], *arrays: Any) -> Any:
     return out
 
 
-MIN_SHARED_PRODUCT = 2 ** 21  # multiply-adds below which a product runs whole on this thread
-
-
 def shared_matmul(a, b, out=None):
     """a @ b for 2-D NumPy arrays (views of any strides), large ones split along the larger of the result's two
     dims over our threads, each part on one BLAS thread. OpenBLAS's own threads would do the same split, but
@@ -152,8 +152,8 @@ def shared_matmul(a, b, out=None):
     (m, k), n = a.shape, b.shape[1]
     dtype = np.result_type(a, b)
     out = POOL.empty(np, (m, n), dtype) if out is None else out
-    if get_num_threads() == 1 or not blas_threads.available():
-        return np.matmul(a, b, out=out)
+    if m * n * k < BLAS_ONE_THREAD_BELOW or get_num_threads() == 1 or not blas_threads.available():
+        return np.matmul(a, b, out=out)  # (setting the BLAS thread count costs microseconds a product)
     if m * n * k < MIN_SHARED_PRODUCT:  # on one BLAS thread too: no product of ours leaves BLAS threads spinning
         with blas_threads.one_blas_thread():
             return np.matmul(a, b, out=out)

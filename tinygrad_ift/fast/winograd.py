@@ -17,6 +17,8 @@ are shared out over the threads (slices.py), each product then on one BLAS threa
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import blas_threads
@@ -31,7 +33,6 @@ KERNEL_TRANSFORM = np.kron(G, G)  # (16, 9): row 4a + b maps a 3x3 kernel w to (
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
 CHUNK_BYTES = 2 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
-MIN_SHARED_TILES = 64  # a chunk handed to a thread of ours has at least this many tiles (rows of its products)
 POSITIONS = [slice(k, k + 1) for k in range(16)]
 
 
@@ -115,7 +116,7 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
     grad_padding = tuple(2 - p for p in padding)
     tile_hw, x_tile_hw = tiles((oh, ow)), tiles(x_hw)
     flipped = flipped_kernels(u)
-    chunks = _chunks(n, max(tile_hw, x_tile_hw), 16 * max(o, c) * grad.dtype.itemsize)
+    chunks = _chunks(n, max(tile_hw, x_tile_hw, key=math.prod), 16 * max(o, c) * grad.dtype.itemsize)
     grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None
 
     def work(group, by_position):
@@ -249,5 +250,5 @@ def _chunks(n: int, tile_hw: tuple, bytes_per_tile: int) -> list:
     """Slices of the batch, each about CHUNK_BYTES of transformed tiles (at least one image), or smaller ones
     that share the work out over the threads (slices.shared_step)."""
     per_image = tile_hw[0] * tile_hw[1]
-    step = shared_step(n, max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile))), per_image, MIN_SHARED_TILES)
+    step = shared_step(n, max(1, min(n, CHUNK_BYTES // (per_image * bytes_per_tile))), per_image)
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
