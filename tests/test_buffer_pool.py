@@ -74,8 +74,8 @@ def test_a_convolution_returns_its_saved_buffers_to_the_pool_after_backward():
     """The padded input and the transformed kernel that a CPU convolution keeps for backward are reused by the next
     step (a fresh large array costs a page fault per page), not left to the garbage collector."""
     from tinygrad_ift.fast.buffer_pool import POOL
-    x = tg.randn(2, 16, 8, 8, requires_grad=True)
-    w = tg.randn(16, 16, 3, 3, requires_grad=True)  # 16 channels: the Winograd path, which transforms the kernel
+    x = tg.randn(2, 128, 8, 8, requires_grad=True)
+    w = tg.randn(16, 128, 3, 3, requires_grad=True)  # 128 channels: the Winograd path, which transforms the kernel
     out = tg.nn.functional.conv2d(x, w, padding=1)
     saved = [out._ctx.x_padded, out._ctx.u]
     out.sum().backward()

@@ -20,6 +20,7 @@ import tinygrad_ift.nn.functional as F
 from tinygrad_ift import fast, nn, ops, optim
 from tinygrad_ift.fast import blas_threads
 from tinygrad_ift.fast import cpu as fast_cpu
+from tinygrad_ift.fast import shifted as fast_shifted
 from tinygrad_ift.fast import winograd as fast_winograd
 from tinygrad_ift.nn.conv import Conv2dFunction
 from tinygrad_ift.nn.normalization import BatchNormFunction, BatchNormReLUFunction, LayerNormFunction
@@ -142,20 +143,35 @@ def conv_case(device, stride=1, groups=1, padding=1, dilation=1, bias=True, kern
                                                 groups=groups), *arrays, device=device), 1e-5, 1e-5
 
 
-def winograd_case(device, shape=(3, 16, 9, 7), out_channels=8, padding=1, bias=True, dtype=np.float32,
+def winograd_case(device, shape=(3, 128, 9, 7), out_channels=8, padding=1, bias=True, dtype=np.float32,
                   chunk_bytes=None):
     """A 3x3 stride-1 convolution with enough channels for the CPU's F(2x2, 3x3) path (odd sizes: a last
     row and column of tiles half outside); chunk_bytes: so small a chunk that each image is one."""
-    x, w = randn(*shape, dtype=dtype), randn(out_channels, shape[1], 3, 3, seed=2, dtype=dtype)
-    arrays = (x, w, randn(out_channels, seed=3, dtype=dtype)) if bias else (x, w)
+    return _chunked_conv_case(device, shape, (out_channels, shape[1], 3, 3), padding, bias, dtype,
+                              fast_winograd, chunk_bytes)
+
+
+def shifted_case(device, shape=(3, 16, 9, 7), out_channels=8, kernel=(3, 3), bias=True, dtype=np.float32,
+                 chunk_bytes=None):
+    """A stride-1 convolution whose output is as large as its input, with too few channels for Winograd: the
+    CPU's shifted products; chunk_bytes: so small a chunk that each image is one."""
+    padding = tuple((k - 1) // 2 for k in kernel)
+    return _chunked_conv_case(device, shape, (out_channels, shape[1]) + kernel, padding, bias, dtype, fast_shifted,
+                              chunk_bytes)
+
+
+def _chunked_conv_case(device, shape, weight_shape, padding, bias, dtype, module, chunk_bytes):
+    """A convolution, with `module`.CHUNK_BYTES set to chunk_bytes while it runs (when given)."""
+    x, w = randn(*shape, dtype=dtype), randn(*weight_shape, seed=2, dtype=dtype)
+    arrays = (x, w, randn(weight_shape[0], seed=3, dtype=dtype)) if bias else (x, w)
     compute = forward_backward(lambda *t: F.conv2d(*t, padding=padding), *arrays, device=device)
     if chunk_bytes is not None:
         def compute(compute=compute):
-            saved, fast_winograd.CHUNK_BYTES = fast_winograd.CHUNK_BYTES, chunk_bytes
+            saved, module.CHUNK_BYTES = module.CHUNK_BYTES, chunk_bytes
             try:
                 return compute()
             finally:
-                fast_winograd.CHUNK_BYTES = saved
+                module.CHUNK_BYTES = saved
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     return compute, tolerance, tolerance
 
@@ -216,11 +232,17 @@ CASES = {  # reference op -> cases (functions of the device)
                      partial(conv_case, kernel=(1, 1), stride=2, padding=0, bias=False),
                      partial(conv_case, kernel=(2, 3), stride=(2, 1), padding=(0, 2)),
                      winograd_case, partial(winograd_case, dtype=np.float64),
-                     partial(winograd_case, shape=(1, 24, 8, 8), out_channels=32, padding=0, bias=False),
-                     partial(winograd_case, shape=(2, 16, 5, 6), padding=2, dtype=np.float64),
-                     partial(winograd_case, shape=(5, 16, 6, 6), chunk_bytes=1),
-                     partial(winograd_case, shape=(12, 16, 16, 16), out_channels=16, bias=False),
-                     partial(winograd_case, shape=(0, 16, 6, 6))],
+                     partial(winograd_case, shape=(1, 136, 8, 8), out_channels=32, padding=0, bias=False),
+                     partial(winograd_case, shape=(2, 128, 5, 6), padding=2, dtype=np.float64),
+                     partial(winograd_case, shape=(5, 128, 6, 6), chunk_bytes=1),
+                     partial(winograd_case, shape=(12, 128, 16, 16), out_channels=16, bias=False),
+                     partial(winograd_case, shape=(0, 128, 6, 6)),
+                     shifted_case, partial(shifted_case, dtype=np.float64),
+                     partial(shifted_case, kernel=(1, 1), bias=False), partial(shifted_case, kernel=(5, 3)),
+                     partial(shifted_case, shape=(2, 24, 6, 5), kernel=(3, 5), dtype=np.float64),
+                     partial(shifted_case, shape=(5, 16, 6, 6), chunk_bytes=1),
+                     partial(shifted_case, shape=(12, 32, 16, 16), out_channels=16, bias=False),
+                     partial(shifted_case, shape=(0, 16, 6, 6))],
     MaxPool: [max_pool_case, partial(max_pool_case, kernel=2, stride=2, padding=0),
               partial(max_pool_case, kernel=3, stride=1, padding=1, dilation=2),
               partial(max_pool_case, kernel=2, stride=1, padding=1, dilation=4, size=(5, 3))],  # on padding only
@@ -271,12 +293,16 @@ def test_the_fast_paths_run_and_the_switch_turns_them_off():
         tg.use_reference_ops(False, "cpu")
 
 
-@pytest.mark.parametrize("channels, stride, kernel, runs", [(16, 1, 3, True), (16, 2, 3, False), (8, 1, 3, False),
-                                                           (16, 1, 1, False)])
-def test_winograd_runs_for_3x3_stride_1_convolutions_with_enough_channels(channels, stride, kernel, runs):
+@pytest.mark.parametrize("channels, stride, kernel, padding, path", [
+    (128, 1, 3, 1, "winograd"), (16, 1, 3, 1, "shifted"), (16, 1, 1, 0, "shifted"), (16, 1, 3, 0, "im2col"),
+    (128, 2, 3, 1, "im2col"), (8, 1, 3, 1, "im2col")])
+def test_each_cpu_convolution_path_runs_where_it_applies(channels, stride, kernel, padding, path):
+    """Winograd for 3x3 stride-1 with many channels; shifted products for stride-1 convolutions keeping the
+    image's size with fewer; im2col for the rest."""
     x = tg.Tensor(randn(2, channels, 6, 6), requires_grad=True)
-    out = F.conv2d(x, tg.Tensor(randn(4, channels, kernel, kernel)), stride=stride, padding=kernel // 2)
-    assert type(out._ctx) is fast_cpu.Conv2dCPU and out._ctx.winograd is runs
+    out = F.conv2d(x, tg.Tensor(randn(4, channels, kernel, kernel)), stride=stride, padding=padding)
+    assert type(out._ctx) is fast_cpu.Conv2dCPU
+    assert (out._ctx.winograd, out._ctx.shifted) == (path == "winograd", path == "shifted")
 
 
 @pytest.mark.skipif(not blas_threads.available(), reason="NumPy's BLAS here is not an OpenBLAS found by blas_threads")
@@ -303,7 +329,7 @@ def test_replaces_rejects_a_class_that_is_not_a_subclass():
 
 
 @pytest.mark.parametrize("reference", [False, True])
-@pytest.mark.parametrize("stride, channels", [(1, 16), (2, 4)])  # Winograd on the CPU; im2col
+@pytest.mark.parametrize("stride, channels", [(1, 128), (1, 16), (2, 4)])  # on the CPU: Winograd; shifted; im2col
 def test_conv_backward_skips_the_input_gradient_nobody_wants(reference, stride, channels):
     """An input that needs no gradient (a network's images) gets none computed; the weight's is unchanged."""
     x, w, g = randn(2, channels, 6, 6), randn(4, channels, 3, 3, seed=2), randn(2, 4, 6 // stride, 6 // stride, seed=3)

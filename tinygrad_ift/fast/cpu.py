@@ -22,7 +22,7 @@ from ..nn.normalization import BatchNormFunction, BatchNormReLUFunction, LayerNo
 from ..ops import GELUFunction, MatMul, ReLUFunction
 from ..ops.elementwise import _INV_SQRT_2, _INV_SQRT_2PI
 from ..optim import SGD, Adam, AdamW
-from . import replaces, winograd
+from . import replaces, shifted, winograd
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 from .layout import pad_channels_last
 from .slices import (batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_matmul,
@@ -361,8 +361,9 @@ class Conv2dCPU(Conv2dFunction):
     output gradient with the kernel of the transposed convolution (a "full" convolution: no column gradient
     to scatter); otherwise the column gradient grad W is scattered back by col2im.
 
-    3x3 stride-1 convolutions with enough channels (most of ResNet's) run by Winograd's F(2x2, 3x3) instead
-    (winograd.py): 2.25 times fewer multiplications.
+    Instead, 3x3 stride-1 convolutions with many channels (ResNet's from 128 on) run by Winograd's F(2x2, 3x3)
+    (winograd.py): 2.25 times fewer multiplications; other stride-1 convolutions that keep the image's size,
+    by one product per kernel tap over the padded images (shifted.py): no columns to copy.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -373,20 +374,25 @@ class Conv2dCPU(Conv2dFunction):
         self.groups, self.x_shape, self.weight, self.has_bias = groups, x.shape, weight, bias is not None
         self.out_hw = tuple(output_size(*axis) for axis in zip((h, w), self.kernel, stride, padding, dilation))
         self.winograd = winograd.applies(self.kernel, stride, dilation, groups, c, padding)
+        self.shifted = not self.winograd and shifted.applies(self.kernel, stride, padding, dilation, groups, c)
         if self.winograd:
             self.x_padded = POOL.take(xp, winograd.padded_shape(x.shape, self.out_hw), x.dtype)
             self.u = winograd.kernel_transform(weight)
             out = winograd.convolve(x, self.u, padding, self.out_hw, self.x_padded)
             return out if bias is None else _add_bias(out, bias)
-        self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
         self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
+        if self.shifted:
+            out = shifted.convolve(x, weight, padding, self.x_padded)
+            return out if bias is None else _add_bias(out, bias)
+        self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
         out = POOL.empty(xp, (n, weight.shape[0]) + self.out_hw, x.dtype)
         rows = self.out_hw[0] * self.out_hw[1]
         chunks = _chunks(n, rows, _chunk_size(rows * kh * kw * c * x.dtype.itemsize, n, weight.nbytes))
 
-        def work(group):  # padding a chunk just before its im2col finds it still in cache
-            columns = POOL.take(xp, ((group[0].stop - group[0].start) * rows, groups, kh * kw * c // groups), x.dtype)
-            for chunk in group:
+        def work(queue):  # padding a chunk just before its im2col finds it still in cache
+            step = chunks[0].stop - chunks[0].start
+            columns = POOL.take(xp, (step * rows, groups, kh * kw * c // groups), x.dtype)
+            for chunk in queue:
                 padded = pad_channels_last(x[chunk], padding, self.x_padded[chunk])
                 out[chunk] = _apply_kernel(self.w, im2col(padded, self.kernel, stride, dilation, groups, columns),
                                            self.out_hw)
@@ -405,26 +411,28 @@ class Conv2dCPU(Conv2dFunction):
         need_x = self.needs_input_grad[0]
         if self.winograd:
             return winograd.backward(self.x_padded, grad, self.u, self.padding, self.x_shape[2:], need_x) + (grad_bias,)
+        if self.shifted:
+            return shifted.backward(self.x_padded, grad, self.weight, self.padding, need_x) + (grad_bias,)
         by_correlation = need_x and self.stride == (1, 1) and min(full_padding) >= 0
         per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
         chunks = _chunks(n, oh * ow, _chunk_size(per_image, n, self.weight.nbytes))
         if by_correlation:
             transposed = _grouped_kernel(_transposed_kernel(self.weight, groups), groups)  # (G, C/G, kh*kw*O/G)
         grad_x = POOL.empty(xp, self.x_shape, grad.dtype) if need_x else None
+        step = chunks[0].stop - chunks[0].start if chunks else 0
+        grad_w_parts = [None] * len(chunks) or [xp.zeros_like(self.w)]  # each chunk's share, summed in order
 
-        def work(group):
-            step = group[0].stop - group[0].start
+        def work(queue):
             columns = POOL.take(xp, (step * oh * ow, groups, kh * kw * c // groups), grad.dtype)
             if by_correlation:
                 grad_padded = POOL.take(xp, (step, oh + 2 * full_padding[0], ow + 2 * full_padding[1], out_c),
                                         grad.dtype)
                 grad_columns = POOL.take(xp, (step * h * w, groups, kh * kw * out_c // groups), grad.dtype)
-            grad_w = xp.zeros_like(self.w)
-            for chunk in group:
+            for chunk in queue:
                 m = chunk.stop - chunk.start
                 cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)
                 g = xp.ascontiguousarray(grad[chunk].transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, -1)
-                grad_w += _matmul_per_group(g, cols.transpose(1, 0, 2))
+                grad_w_parts[chunk.start // step] = _matmul_per_group(g, cols.transpose(1, 0, 2))
                 if by_correlation:
                     g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
                     g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)
@@ -435,9 +443,11 @@ class Conv2dCPU(Conv2dFunction):
                                            self.dilation)
             for scratch in (columns, grad_padded, grad_columns) if by_correlation else (columns,):
                 POOL.give(scratch)
-            return grad_w
 
-        grad_w = sum(run_products_on_slices(work, chunks), xp.zeros_like(self.w))
+        run_products_on_slices(work, chunks)
+        grad_w, *others = grad_w_parts
+        for other in others:  # in chunk order: the same sum on every run
+            grad_w += other
         grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_bias
 

@@ -9,7 +9,8 @@ because a kernel launch per slice would cost more than it saves.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Callable
 
 import numpy as np
@@ -80,6 +81,14 @@ def thread_groups(slices: list[slice], per_thread: int = SLICES_PER_THREAD) -> i
     return max(1, min(_num_threads, len(slices) // per_thread))
 
 
+def _thread_pool() -> ThreadPoolExecutor:
+    """Our threads besides the calling one, started at first use."""
+    global _threads
+    if _threads is None:
+        _threads = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="tinygrad_ift")
+    return _threads
+
+
 def run_on_slices(work: Callable[[list], Any], slices: list[slice], per_thread: int = SLICES_PER_THREAD) -> list:
     """work(group) for the slices split into contiguous groups, one per thread (see set_num_threads).
 
@@ -92,26 +101,49 @@ def run_on_slices(work: Callable[[list], Any], slices: list[slice], per_thread: 
     count = thread_groups(slices, per_thread)
     if count == 1:
         return [work(slices)]
-    global _threads
-    if _threads is None:
-        _threads = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="tinygrad_ift")
     groups = [slices[len(slices) * i // count: len(slices) * (i + 1) // count] for i in range(count)]
-    others = [_threads.submit(work, group) for group in groups[1:]]
+    others = [_thread_pool().submit(work, group) for group in groups[1:]]
     return [work(groups[0])] + [future.result() for future in others]
 
 
-def run_products_on_slices(work: Callable[[list], Any], slices: list[slice],
-                           per_thread: int = SLICES_PER_THREAD) -> list:
-    """run_on_slices for work that makes matrix products: shared out over our threads, each product then runs
-    on one BLAS thread (see blas_threads.py). Where the BLAS thread count cannot be set, or the slices are too
-    few to share out, all of them run on this thread, the products on every BLAS thread. No slices (an empty
-    batch): no call."""
+class _Draw:
+    """The slices of a pass as one queue that several threads draw from, one slice at a time."""
+
+    def __init__(self, slices: list[slice]) -> None:
+        self._slices, self._lock = iter(slices), threading.Lock()
+
+    def __iter__(self) -> "_Draw":
+        return self
+
+    def __next__(self) -> slice:
+        with self._lock:
+            return next(self._slices)
+
+
+def run_products_on_slices(work: Callable[[Any], None], slices: list[slice],
+                           per_thread: int = SLICES_PER_THREAD) -> None:
+    """work(queue) on up to set_num_threads threads at once, for work that makes matrix products: each call
+    takes the slices one at a time from one shared queue until it is empty, so a thread that the machine slows
+    takes fewer and the others do not wait for it at the end (run_on_slices fixes every thread's share in
+    advance); each product runs on one BLAS thread (see blas_threads.py). Which thread does a slice varies, so
+    work writes each slice's results in that slice's own place (sums over slices are then made in slice
+    order: the same on every run). Where the BLAS thread count cannot be set, or the slices are too few to
+    share out, work takes them all on this thread, the products on every BLAS thread."""
     if not slices:
-        return []
-    if thread_groups(slices, per_thread) == 1 or not blas_threads.available():
-        return [work(slices)]
+        return
+    count = thread_groups(slices, per_thread)
+    if count == 1 or not blas_threads.available():
+        work(iter(slices))
+        return
+    queue = _Draw(slices)
     with blas_threads.one_blas_thread():
-        return run_on_slices(work, slices, per_thread)
+        others = [_thread_pool().submit(work, queue) for _ in range(count - 1)]
+        try:
+            work(queue)
+        finally:  # no product of ours runs on after the BLAS thread count is set back
+            wait(others)
+    for other in others:
+        other.result()
 
 
 def shared_step(n: int, step: int, rows_per_image: int) -> int:
@@ -160,8 +192,8 @@ def shared_matmul(a, b, out=None):
     by_rows, size = m >= n, max(m, n)
     step = -(-size // get_num_threads())  # one part a thread: more would pack the other operand more often
 
-    def work(group):
-        for part in group:
+    def work(queue):
+        for part in queue:
             if by_rows:
                 np.matmul(a[part], b, out=out[part])
             else:

@@ -24,14 +24,14 @@ import numpy as np
 from . import blas_threads
 from .buffer_pool import POOL
 from .layout import pad_channels_last
-from .slices import get_num_threads, run_on_slices, run_products_on_slices, shared_matmul, shared_step, thread_groups
+from .slices import get_num_threads, run_products_on_slices, shared_matmul, shared_step, thread_groups
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # kernel transform
 A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])  # output transform
 KERNEL_TRANSFORM = np.kron(G, G)  # (16, 9): row 4a + b maps a 3x3 kernel w to (G w G^T)[a, b]
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
-MIN_CHANNELS = 16  # with fewer input channels the products are too thin to repay the transforms
+MIN_CHANNELS = 128  # with fewer input channels the products are too thin to repay the transforms (shifted.py)
 CHUNK_BYTES = 2 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
 POSITIONS = [slice(k, k + 1) for k in range(16)]
 
@@ -85,12 +85,12 @@ def convolve(x, kernels, padding: tuple, out_hw: tuple, padded=None):
     chunks = _chunks(n, tile_hw, 16 * max(out_c, x.shape[1]) * x.dtype.itemsize)
     out = POOL.empty(np, (n, out_c) + tuple(out_hw), x.dtype)
 
-    def work(group, by_position):
-        step, per_image = group[0].stop - group[0].start, tile_hw[0] * tile_hw[1]
+    def work(queue, by_position):
+        step, per_image = chunks[0].stop - chunks[0].start, tile_hw[0] * tile_hw[1]
         scratch = POOL.take(np, (step,) + padded_shape(x.shape, out_hw)[1:], x.dtype) if padded is None else None
         transformed = POOL.take(np, (16, step * per_image, x.shape[1]), x.dtype)
         products = POOL.take(np, (16, step * per_image, out_c), x.dtype)
-        for chunk in group:
+        for chunk in queue:
             m = chunk.stop - chunk.start
             images = pad_channels_last(x[chunk], padding, scratch[:m] if padded is None else padded[chunk])
             v, out_tiles = input_transform(images, tile_hw, transformed[:, :m * per_image]), products[:, :m * per_image]
@@ -119,8 +119,10 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
     chunks = _chunks(n, max(tile_hw, x_tile_hw, key=math.prod), 16 * max(o, c) * grad.dtype.itemsize)
     grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None
 
-    def work(group, by_position):
-        step = group[0].stop - group[0].start
+    step = chunks[0].stop - chunks[0].start if chunks else 0
+    grad_u_parts = [None] * len(chunks)  # each chunk's share of dU, summed in chunk order below
+
+    def work(queue, by_position):
         per_image, x_per_image = tile_hw[0] * tile_hw[1], x_tile_hw[0] * x_tile_hw[1]
         grad_images = POOL.take(np, (step,) + padded_shape(grad.shape, x_hw)[1:], grad.dtype)
         transformed, grad_products = (POOL.take(np, (16, step * per_image, ch), grad.dtype) for ch in (c, o))
@@ -128,18 +130,15 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
             grad_transformed, products = grad_products, transformed
         else:
             grad_transformed, products = (POOL.take(np, (16, step * x_per_image, ch), grad.dtype) for ch in (o, c))
-        grad_u, term = (POOL.take(np, (16, o, c), grad.dtype) for _ in range(2))
-        for chunk in group:
+        for chunk in queue:
             m = chunk.stop - chunk.start
             count, x_count = m * per_image, m * x_per_image
             g = pad_channels_last(grad[chunk], grad_padding, grad_images[:m])
             (top, left), (th, tw) = grad_padding, tile_hw  # the gradient inside g, zeros beyond an odd OH or OW
             dm = output_grad_transform(g[:, top:top + 2 * th, left:left + 2 * tw], grad_products[:, :count])
             v = input_transform(x_padded[chunk], tile_hw, transformed[:, :count])
-            target = grad_u if chunk is group[0] else term
-            for_positions(lambda k: np.matmul(dm[k].T, v[k], out=target[k]), by_position)
-            if target is term:
-                grad_u += term
+            part = grad_u_parts[chunk.start // step] = POOL.take(np, (16, o, c), grad.dtype)
+            for_positions(lambda k: np.matmul(dm[k].T, v[k], out=part[k]), by_position)
             if not input_grad:
                 continue
             v_grad, x_tiles = input_transform(g, x_tile_hw, grad_transformed[:, :x_count]), products[:, :x_count]
@@ -148,13 +147,12 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
         for buffer in {id(b): b for b in (transformed, grad_products, grad_transformed, products)}.values():
             POOL.give(buffer)
         POOL.give(grad_images)
-        POOL.give(term)
-        return grad_u
 
     if n == 0:
         return grad_x, np.zeros((o, c, 3, 3), dtype=grad.dtype)
-    grad_u, *others = _run_chunks(work, chunks)
-    for other in others:  # in slice order: the same sum on every run
+    _run_chunks(work, chunks)
+    grad_u, *others = grad_u_parts
+    for other in others:  # in chunk order: the same sum on every run
         grad_u += other
         POOL.give(other)
     grad_w = kernel_gradient(grad_u)
@@ -162,22 +160,23 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
     return grad_x, grad_w
 
 
-def _run_chunks(work, chunks: list) -> list:
-    """work(group, by_position) over the chunks of a pass, every matrix product on one BLAS thread: chunks shared
-    out over our threads (by_position False), or, too few to share (one chunk of small images with many
-    channels), all run here, with each pass of products split by position over our threads (by_position True).
+def _run_chunks(work, chunks: list) -> None:
+    """work(queue, by_position) over the chunks of a pass, every matrix product on one BLAS thread: chunks drawn
+    by our threads (by_position False), or, too few to share (one chunk of small images with many channels),
+    all taken here, with each pass of products split by position over our threads (by_position True).
     Products on several BLAS threads would leave those threads spinning, after the pass, for cores that our
     threads need (see blas_threads)."""
     if chunks and thread_groups(chunks) == 1 and get_num_threads() > 1 and blas_threads.available():
-        with blas_threads.one_blas_thread():
-            return [work(chunks, True)]
-    return run_products_on_slices(lambda group: work(group, False), chunks)
+        work(iter(chunks), True)
+    else:
+        run_products_on_slices(lambda queue: work(queue, False), chunks)
 
 
 def for_positions(product, by_position: bool) -> None:
-    """product(k) for the 16 positions k: here, or by_position split over our threads."""
+    """product(k) for the 16 positions k: here, or by_position drawn by our threads."""
     if by_position:
-        run_on_slices(lambda group: [product(k) for part in group for k in range(part.start, part.stop)], POSITIONS)
+        run_products_on_slices(lambda queue: [product(k) for part in queue for k in range(part.start, part.stop)],
+                               POSITIONS, per_thread=1)
     else:
         for k in range(16):
             product(k)
