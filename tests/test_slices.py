@@ -1,9 +1,13 @@
 """Slice-by-slice passes, on one thread or several: the same numbers as one whole-array op, in slice order."""
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import tinygrad_ift as tg
-from tinygrad_ift.fast.slices import batch_slices, map_slices, run_on_slices
+from tinygrad_ift.fast import blas_threads
+from tinygrad_ift.fast.slices import batch_slices, map_slices, run_on_slices, run_products_on_slices
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (1, 5), (7, 3, 5), (256, 64, 8, 8)])
@@ -20,6 +24,25 @@ def test_run_on_slices_returns_results_in_slice_order(threads):
     results = run_on_slices(lambda group: [s.start for s in group], slices)
     assert len(results) == 3
     assert [i for part in results for i in part] == list(range(40))
+
+
+@pytest.mark.skipif(not blas_threads.available(), reason="without a settable BLAS thread count one thread takes all")
+@pytest.mark.parametrize("threads", [3], indirect=True)
+def test_products_passes_hand_each_slice_to_one_thread_once_and_a_slowed_thread_takes_fewer(threads):
+    """The threads draw the slices from one queue: each slice is taken once, by whichever thread asks first, so a
+    thread held up (here the one that draws the first slice) takes fewer than its third."""
+    taken, lock = [], threading.Lock()
+
+    def work(queue):
+        for s in queue:
+            with lock:
+                taken.append((s.start, threading.get_ident()))
+            time.sleep(0.1 if s.start == 0 else 0.002)  # as a product would, lets the other threads draw meanwhile
+
+    run_products_on_slices(work, [slice(i, i + 1) for i in range(40)])
+    assert sorted(start for start, _ in taken) == list(range(40))
+    slowed = dict(taken)[0]
+    assert sum(thread == slowed for _, thread in taken) < 40 // 3
 
 
 @pytest.mark.parametrize("threads", [1], indirect=True)
