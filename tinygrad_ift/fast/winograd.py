@@ -18,6 +18,7 @@ are shared out over the threads (slices.py), each product then on one BLAS threa
 from __future__ import annotations
 
 import math
+from typing import Iterator
 
 import numpy as np
 
@@ -33,7 +34,7 @@ KERNEL_TRANSFORM = np.kron(G, G)  # (16, 9): row 4a + b maps a 3x3 kernel w to (
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 128  # with fewer input channels the products are too thin to repay the transforms (shifted.py)
 CHUNK_BYTES = 2 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
-POSITIONS = [slice(k, k + 1) for k in range(16)]
+POSITIONS = [slice(k, k + 1) for k in range(4)]  # of a row of the 4x4
 
 
 def applies(kernel: tuple, stride: tuple, dilation: tuple, groups: int, channels: int, padding: tuple) -> bool:
@@ -88,13 +89,14 @@ def convolve(x, kernels, padding: tuple, out_hw: tuple, padded=None):
     def work(queue, by_position):
         step, per_image = chunks[0].stop - chunks[0].start, tile_hw[0] * tile_hw[1]
         scratch = POOL.take(np, (step,) + padded_shape(x.shape, out_hw)[1:], x.dtype) if padded is None else None
-        transformed = POOL.take(np, (16, step * per_image, x.shape[1]), x.dtype)
+        transformed = POOL.take(np, (4, step * per_image, x.shape[1]), x.dtype)  # one row of positions
         products = POOL.take(np, (16, step * per_image, out_c), x.dtype)
         for chunk in queue:
             m = chunk.stop - chunk.start
             images = pad_channels_last(x[chunk], padding, scratch[:m] if padded is None else padded[chunk])
-            v, out_tiles = input_transform(images, tile_hw, transformed[:, :m * per_image]), products[:, :m * per_image]
-            for_positions(lambda k: np.matmul(v[k], kernels[k].T, out=out_tiles[k]), by_position)
+            v, out_tiles = transformed[:, :m * per_image], products[:, :m * per_image]
+            for i in input_transform(images, tile_hw, v):
+                for_positions(lambda k: np.matmul(v[k], kernels[4 * i + k].T, out=out_tiles[4 * i + k]), by_position)
             output_transform(out_tiles, tile_hw, out[chunk])
         for buffer in (transformed, products) if padded is not None else (transformed, products, scratch):
             POOL.give(buffer)
@@ -125,24 +127,27 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
     def work(queue, by_position):
         per_image, x_per_image = tile_hw[0] * tile_hw[1], x_tile_hw[0] * x_tile_hw[1]
         grad_images = POOL.take(np, (step,) + padded_shape(grad.shape, x_hw)[1:], grad.dtype)
-        transformed, grad_products = (POOL.take(np, (16, step * per_image, ch), grad.dtype) for ch in (c, o))
-        if x_per_image == per_image:  # the input gradient's passes reuse the kernel gradient's buffers (cache)
-            grad_transformed, products = grad_products, transformed
-        else:
-            grad_transformed, products = (POOL.take(np, (16, step * x_per_image, ch), grad.dtype) for ch in (o, c))
+        transformed = POOL.take(np, (4, step * per_image, c), grad.dtype)  # one row of positions at a time
+        grad_products = POOL.take(np, (16, step * per_image, o), grad.dtype)
+        products = POOL.take(np, (16, step * x_per_image, c), grad.dtype)
+        grad_transformed = grad_products if x_per_image <= per_image else POOL.take(np, (4, step * x_per_image, o),
+                                                                                    grad.dtype)
         for chunk in queue:
             m = chunk.stop - chunk.start
             count, x_count = m * per_image, m * x_per_image
             g = pad_channels_last(grad[chunk], grad_padding, grad_images[:m])
             (top, left), (th, tw) = grad_padding, tile_hw  # the gradient inside g, zeros beyond an odd OH or OW
             dm = output_grad_transform(g[:, top:top + 2 * th, left:left + 2 * tw], grad_products[:, :count])
-            v = input_transform(x_padded[chunk], tile_hw, transformed[:, :count])
             part = grad_u_parts[chunk.start // step] = POOL.take(np, (16, o, c), grad.dtype)
-            for_positions(lambda k: np.matmul(dm[k].T, v[k], out=part[k]), by_position)
+            v = transformed[:, :count]
+            for i in input_transform(x_padded[chunk], tile_hw, v):
+                for_positions(lambda k: np.matmul(dm[4 * i + k].T, v[k], out=part[4 * i + k]), by_position)
             if not input_grad:
                 continue
-            v_grad, x_tiles = input_transform(g, x_tile_hw, grad_transformed[:, :x_count]), products[:, :x_count]
-            for_positions(lambda k: np.matmul(v_grad[k], flipped[k].T, out=x_tiles[k]), by_position)
+            v_grad, x_tiles = grad_transformed[:4, :x_count], products[:, :x_count]  # dm is used up
+            for i in input_transform(g, x_tile_hw, v_grad):
+                for_positions(lambda k: np.matmul(v_grad[k], flipped[4 * i + k].T, out=x_tiles[4 * i + k]),
+                              by_position)
             output_transform(x_tiles, x_tile_hw, grad_x[chunk])
         for buffer in {id(b): b for b in (transformed, grad_products, grad_transformed, products)}.values():
             POOL.give(buffer)
@@ -173,28 +178,29 @@ def _run_chunks(work, chunks: list) -> None:
 
 
 def for_positions(product, by_position: bool) -> None:
-    """product(k) for the 16 positions k: here, or by_position drawn by our threads."""
+    """product(k) for the 4 positions k of a row: here, or by_position drawn by our threads."""
     if by_position:
         run_products_on_slices(lambda queue: [product(k) for part in queue for k in range(part.start, part.stop)],
                                POSITIONS, per_thread=1)
     else:
-        for k in range(16):
+        for k in range(4):
             product(k)
 
 
-def input_transform(padded, tile_hw: tuple, out):
-    """V = B^T d B for every tile's 4x4 window d of padded images (m, 2th + 2, 2tw + 2, C), into
-    out (16, m*th*tw, C): one transformed row at a time along the windows' rows, then that row along their
-    columns while it is still in the cache."""
+def input_transform(padded, tile_hw: tuple, out) -> Iterator[int]:
+    """V = B^T d B for every tile's 4x4 window d of padded images (m, 2th + 2, 2tw + 2, C), one row i of the 4x4
+    positions at a time: for i = 0..3, writes positions 4i..4i + 3 into out (4, m*th*tw, C), then yields i (the
+    caller uses them while they are in the cache). Each row is transformed along the windows' rows first, then
+    along their columns."""
     m, c = padded.shape[0], padded.shape[3]
     th, tw = tile_hw
     rows = [padded[:, i:i + 2 * th:2] for i in range(4)]  # (m, th, Wp, C): row i of every tile's window
     row = np.empty((m, th, padded.shape[2], c), dtype=padded.dtype)
-    per_position = out.reshape(4, 4, m, th, tw, c)
+    per_position = out.reshape(4, m, th, tw, c)
     for i in range(4):
         combine(B_T[i:i + 1], rows, [row])
-        combine(B_T, [row[:, :, j:j + 2 * tw:2] for j in range(4)], per_position[i])
-    return out
+        combine(B_T, [row[:, :, j:j + 2 * tw:2] for j in range(4)], per_position)
+        yield i
 
 
 def output_transform(products, tile_hw: tuple, out) -> None:
