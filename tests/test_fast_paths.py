@@ -237,6 +237,7 @@ CASES = {  # reference op -> cases (functions of the device)
                      partial(winograd_case, shape=(5, 128, 6, 6), chunk_bytes=1),
                      partial(winograd_case, shape=(12, 128, 16, 16), out_channels=16, bias=False),
                      partial(winograd_case, shape=(0, 128, 6, 6)),
+                     partial(winograd_case, shape=(2, 128, 6, 6), out_channels=136),  # by blocks of channels
                      shifted_case, partial(shifted_case, dtype=np.float64),
                      partial(shifted_case, kernel=(1, 1), bias=False), partial(shifted_case, kernel=(5, 3)),
                      partial(shifted_case, shape=(2, 24, 6, 5), kernel=(3, 5), dtype=np.float64),

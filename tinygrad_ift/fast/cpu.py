@@ -377,8 +377,7 @@ class Conv2dCPU(Conv2dFunction):
         self.shifted = not self.winograd and shifted.applies(self.kernel, stride, padding, dilation, groups, c)
         if self.winograd:
             self.x_padded = POOL.take(xp, winograd.padded_shape(x.shape, self.out_hw), x.dtype)
-            self.u = winograd.kernel_transform(weight)
-            out = winograd.convolve(x, self.u, padding, self.out_hw, self.x_padded)
+            out = winograd.convolve(x, weight, padding, self.out_hw, self.x_padded)
             return out if bias is None else _add_bias(out, bias)
         self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
         if self.shifted:
@@ -410,7 +409,8 @@ class Conv2dCPU(Conv2dFunction):
         grad_bias = grad.sum(axis=(0, 2, 3)) if self.has_bias else None
         need_x = self.needs_input_grad[0]
         if self.winograd:
-            return winograd.backward(self.x_padded, grad, self.u, self.padding, self.x_shape[2:], need_x) + (grad_bias,)
+            return winograd.backward(self.x_padded, grad, self.weight, self.padding, self.x_shape[2:],
+                                     need_x) + (grad_bias,)
         if self.shifted:
             return shifted.backward(self.x_padded, grad, self.weight, self.padding, need_x) + (grad_bias,)
         by_correlation = need_x and self.stride == (1, 1) and min(full_padding) >= 0
@@ -452,11 +452,9 @@ class Conv2dCPU(Conv2dFunction):
         return grad_x, grad_w, grad_bias
 
     def release(self) -> None:
-        """The padded input and the transformed kernel go back to the pool, after backward or once this node is
-        freed (under no_grad)."""
-        for name in ("x_padded", "u"):
-            if name in self.__dict__:
-                POOL.give(self.__dict__.pop(name))
+        """The padded input goes back to the pool, after backward or once this node is freed (under no_grad)."""
+        if "x_padded" in self.__dict__:
+            POOL.give(self.__dict__.pop("x_padded"))
         super().release()
 
     __del__ = release

@@ -12,8 +12,12 @@ output gradient with the flipped kernel (channels swapped); the kernel gradient 
 forward, dU[ij] = (A dY A^T)[ij]^T @ V[ij], then dW = G^T dU G.
 
 Every pass runs a chunk of images at a time (about CHUNK_BYTES of transformed tiles), so that the copy into a
-padded channels-last image, the transforms and the products find their inputs still in the cache; the chunks
-are shared out over the threads (slices.py), each product then on one BLAS thread.
+padded channels-last image, the transforms and the products find their inputs still in the cache, each row
+of four transformed positions multiplied right after its transform; the chunks are drawn by our threads
+(slices.py), each product then on one BLAS thread. Where the batch is too small to share out that way
+(small images with many channels: ResNet's 512x4x4 layers, whose kernel is larger than their activations),
+the whole batch is one chunk and the threads share the channels instead: each makes the transformed kernel
+of a block of channels and uses it at once, so that U (16/9 of the kernel's size) never goes through memory.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ KERNEL_TRANSFORM = np.kron(G, G)  # (16, 9): row 4a + b maps a 3x3 kernel w to (
 FLIPPED = [3, 1, 2, 0]  # G times a reversed kernel row is G's rows in this order: G[:, ::-1] = G[FLIPPED]
 MIN_CHANNELS = 128  # with fewer input channels the products are too thin to repay the transforms (shifted.py)
 CHUNK_BYTES = 2 * 2 ** 20  # transformed tiles per chunk of images, kept in the CPU cache between the passes
-POSITIONS = [slice(k, k + 1) for k in range(4)]  # of a row of the 4x4
+BLOCK_CHANNELS = 64  # by blocks: channels whose transformed kernel a thread makes and uses at once
 
 
 def applies(kernel: tuple, stride: tuple, dilation: tuple, groups: int, channels: int, padding: tuple) -> bool:
@@ -49,12 +53,14 @@ def tiles(out_hw: tuple) -> tuple:
     return (out_hw[0] + 1) // 2, (out_hw[1] + 1) // 2
 
 
-def kernel_transform(weight):
+def kernel_transform(weight, shared: bool = True):
     """U = G w G^T for every (o, c), as (16, O, C): U[4a + b] holds position (a, b) of each (o, c) kernel.
-    One matrix product, KERNEL_TRANSFORM (16, 9) times the kernels as columns (9, O*C)."""
+    One matrix product, KERNEL_TRANSFORM (16, 9) times the kernels as columns (9, O*C), shared out over our
+    threads unless `shared` is False (a thread of ours making it for a block of channels)."""
     o, c = weight.shape[:2]
     u = POOL.take(np, (16, o, c), weight.dtype)
-    shared_matmul(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T, out=u.reshape(16, o * c))
+    product = shared_matmul if shared else np.matmul
+    product(KERNEL_TRANSFORM.astype(weight.dtype), weight.reshape(o * c, 9).T, out=u.reshape(16, o * c))
     return u
 
 
@@ -64,11 +70,13 @@ def flipped_kernels(u) -> list:
     return [u[4 * FLIPPED[a] + FLIPPED[b]].T for a in range(4) for b in range(4)]
 
 
-def kernel_gradient(grad_u):
-    """The kernel gradient G^T dU G, (O, C, 3, 3), from dU (16, O, C): the transpose of kernel_transform."""
+def kernel_gradient(grad_u, shared: bool = True, out=None):
+    """The kernel gradient G^T dU G, (O, C, 3, 3), from dU (16, O, C): the transpose of kernel_transform, into
+    `out` if given; shared out over our threads unless `shared` is False."""
     o, c = grad_u.shape[1:]
-    grad_w = POOL.empty(np, (o, c, 3, 3), grad_u.dtype)
-    shared_matmul(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype), out=grad_w.reshape(o * c, 9))
+    grad_w = POOL.empty(np, (o, c, 3, 3), grad_u.dtype) if out is None else out
+    product = shared_matmul if shared else np.matmul
+    product(grad_u.reshape(16, o * c).T, KERNEL_TRANSFORM.astype(grad_u.dtype), out=grad_w.reshape(o * c, 9))
     return grad_w
 
 
@@ -78,53 +86,76 @@ def padded_shape(x_shape: tuple, out_hw: tuple) -> tuple:
     return x_shape[0], 2 * th + 2, 2 * tw + 2, x_shape[1]
 
 
-def convolve(x, kernels, padding: tuple, out_hw: tuple, padded=None):
-    """The (N, O, OH, OW) convolution of x (N, C, H, W), zero-padded by `padding`, with the transformed kernel:
-    16 (O, C) matrices `kernels` (U's, or views of them), a chunk of images at a time. `padded`: a buffer of
-    padded_shape to keep the padded input in (for the kernel gradient), or None."""
-    n, tile_hw, out_c = x.shape[0], tiles(out_hw), kernels[0].shape[0]
-    chunks = _chunks(n, tile_hw, 16 * max(out_c, x.shape[1]) * x.dtype.itemsize)
-    out = POOL.empty(np, (n, out_c) + tuple(out_hw), x.dtype)
+def convolve(x, weight, padding: tuple, out_hw: tuple, padded=None):
+    """The (N, O, OH, OW) convolution of x (N, C, H, W), zero-padded by `padding`, with the 3x3 kernel weight
+    (O, C, 3, 3). `padded`: a buffer of padded_shape to keep the padded input in (for the kernel gradient), or
+    None.
 
-    def work(queue, by_position):
-        step, per_image = chunks[0].stop - chunks[0].start, tile_hw[0] * tile_hw[1]
+    A chunk of images at a time, the chunks drawn by our threads, each with the whole transformed kernel U; or,
+    with too few chunks to share out (small images with many channels, where the kernel is the larger
+    operand), all images at once and U made and used a block of output channels at a time by each thread."""
+    n, c = x.shape[:2]
+    tile_hw, out_c, per_image = tiles(out_hw), weight.shape[0], math.prod(tiles(out_hw))
+    chunks = _chunks(n, tile_hw, 16 * max(out_c, c) * x.dtype.itemsize)
+    out = POOL.empty(np, (n, out_c) + tuple(out_hw), x.dtype)
+    if _by_blocks(chunks):
+        scratch = POOL.take(np, padded_shape(x.shape, out_hw), x.dtype) if padded is None else padded
+        v, products = (POOL.take(np, (16, n * per_image, ch), x.dtype) for ch in (c, out_c))
+        for _ in input_transform(pad_channels_last(x, padding, scratch), tile_hw, v):
+            pass
+        _products_by_blocks(v, weight, out_c, False, products)
+        output_transform(products, tile_hw, out)
+        for buffer in (v, products) if padded is not None else (v, products, scratch):
+            POOL.give(buffer)
+        return out
+    u = kernel_transform(weight)
+
+    def work(queue):
+        step = chunks[0].stop - chunks[0].start
         scratch = POOL.take(np, (step,) + padded_shape(x.shape, out_hw)[1:], x.dtype) if padded is None else None
-        transformed = POOL.take(np, (4, step * per_image, x.shape[1]), x.dtype)  # one row of positions
+        transformed = POOL.take(np, (4, step * per_image, c), x.dtype)  # one row of positions
         products = POOL.take(np, (16, step * per_image, out_c), x.dtype)
         for chunk in queue:
             m = chunk.stop - chunk.start
             images = pad_channels_last(x[chunk], padding, scratch[:m] if padded is None else padded[chunk])
             v, out_tiles = transformed[:, :m * per_image], products[:, :m * per_image]
-            for i in input_transform(images, tile_hw, v):
-                for_positions(lambda k: np.matmul(v[k], kernels[4 * i + k].T, out=out_tiles[4 * i + k]), by_position)
+            for i in input_transform(images, tile_hw, v):  # each row of positions multiplied while in the cache
+                for k in range(4):
+                    np.matmul(v[k], u[4 * i + k].T, out=out_tiles[4 * i + k])
             output_transform(out_tiles, tile_hw, out[chunk])
         for buffer in (transformed, products) if padded is not None else (transformed, products, scratch):
             POOL.give(buffer)
 
-    _run_chunks(work, chunks)
+    run_products_on_slices(work, chunks)
+    POOL.give(u)
     return out
 
 
-def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = True) -> tuple:
-    """(grad_x, grad_w) of the convolution of x, padded by `padding` into x_padded (see convolve), with the kernel
-    transformed into u (16, O, C), given the output gradient (N, O, OH, OW); one pass over chunks of images.
-    Without input_grad, grad_x is None and not computed.
+def backward(x_padded, grad, weight, padding: tuple, x_hw: tuple, input_grad: bool = True) -> tuple:
+    """(grad_x, grad_w) of the convolution of x, padded by `padding` into x_padded (see convolve), with weight
+    (O, C, 3, 3), given the output gradient (N, O, OH, OW). Without input_grad, grad_x is None and not computed.
 
     grad_x is the convolution of the gradient, padded by 2 - p, with the flipped kernel of swapped channels;
     grad_w = G^T dU G, with dU = sum over tiles of (A dY A^T)^T V and V the forward's input tiles. Both read
-    the chunk's gradient from one channels-last padded copy."""
+    the chunk's gradient from one channels-last padded copy. Chunks as in convolve: by blocks of channels when
+    too few to share out."""
     n, o, oh, ow = grad.shape
     c = x_padded.shape[3]
     grad_padding = tuple(2 - p for p in padding)
     tile_hw, x_tile_hw = tiles((oh, ow)), tiles(x_hw)
-    flipped = flipped_kernels(u)
     chunks = _chunks(n, max(tile_hw, x_tile_hw, key=math.prod), 16 * max(o, c) * grad.dtype.itemsize)
+    if n == 0:
+        return (POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None,
+                np.zeros((o, c, 3, 3), dtype=grad.dtype))
+    if _by_blocks(chunks):
+        return _backward_by_blocks(x_padded, grad, weight, padding, x_hw, input_grad)
+    u = kernel_transform(weight)
+    flipped = flipped_kernels(u)
     grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None
-
-    step = chunks[0].stop - chunks[0].start if chunks else 0
+    step = chunks[0].stop - chunks[0].start
     grad_u_parts = [None] * len(chunks)  # each chunk's share of dU, summed in chunk order below
 
-    def work(queue, by_position):
+    def work(queue):
         per_image, x_per_image = tile_hw[0] * tile_hw[1], x_tile_hw[0] * x_tile_hw[1]
         grad_images = POOL.take(np, (step,) + padded_shape(grad.shape, x_hw)[1:], grad.dtype)
         transformed = POOL.take(np, (4, step * per_image, c), grad.dtype)  # one row of positions at a time
@@ -136,26 +167,25 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
             m = chunk.stop - chunk.start
             count, x_count = m * per_image, m * x_per_image
             g = pad_channels_last(grad[chunk], grad_padding, grad_images[:m])
-            (top, left), (th, tw) = grad_padding, tile_hw  # the gradient inside g, zeros beyond an odd OH or OW
-            dm = output_grad_transform(g[:, top:top + 2 * th, left:left + 2 * tw], grad_products[:, :count])
+            dm = _output_grad_tiles(g, grad_padding, tile_hw, grad_products[:, :count])
             part = grad_u_parts[chunk.start // step] = POOL.take(np, (16, o, c), grad.dtype)
             v = transformed[:, :count]
             for i in input_transform(x_padded[chunk], tile_hw, v):
-                for_positions(lambda k: np.matmul(dm[4 * i + k].T, v[k], out=part[4 * i + k]), by_position)
+                for k in range(4):
+                    np.matmul(dm[4 * i + k].T, v[k], out=part[4 * i + k])
             if not input_grad:
                 continue
             v_grad, x_tiles = grad_transformed[:4, :x_count], products[:, :x_count]  # dm is used up
             for i in input_transform(g, x_tile_hw, v_grad):
-                for_positions(lambda k: np.matmul(v_grad[k], flipped[4 * i + k].T, out=x_tiles[4 * i + k]),
-                              by_position)
+                for k in range(4):
+                    np.matmul(v_grad[k], flipped[4 * i + k].T, out=x_tiles[4 * i + k])
             output_transform(x_tiles, x_tile_hw, grad_x[chunk])
         for buffer in {id(b): b for b in (transformed, grad_products, grad_transformed, products)}.values():
             POOL.give(buffer)
         POOL.give(grad_images)
 
-    if n == 0:
-        return grad_x, np.zeros((o, c, 3, 3), dtype=grad.dtype)
-    _run_chunks(work, chunks)
+    run_products_on_slices(work, chunks)
+    POOL.give(u)
     grad_u, *others = grad_u_parts
     for other in others:  # in chunk order: the same sum on every run
         grad_u += other
@@ -165,41 +195,94 @@ def backward(x_padded, grad, u, padding: tuple, x_hw: tuple, input_grad: bool = 
     return grad_x, grad_w
 
 
-def _run_chunks(work, chunks: list) -> None:
-    """work(queue, by_position) over the chunks of a pass, every matrix product on one BLAS thread: chunks drawn
-    by our threads (by_position False), or, too few to share (one chunk of small images with many channels),
-    all taken here, with each pass of products split by position over our threads (by_position True).
-    Products on several BLAS threads would leave those threads spinning, after the pass, for cores that our
-    threads need (see blas_threads)."""
-    if chunks and thread_groups(chunks) == 1 and get_num_threads() > 1 and blas_threads.available():
-        work(iter(chunks), True)
-    else:
-        run_products_on_slices(lambda queue: work(queue, False), chunks)
+def _backward_by_blocks(x_padded, grad, weight, padding: tuple, x_hw: tuple, input_grad: bool) -> tuple:
+    """backward for the whole batch as one chunk: the kernel gradient a block of output channels at a time
+    (dU of the block, then its G^T dU G), the input gradient as the flipped convolution a block of input
+    channels at a time."""
+    n, o = grad.shape[:2]
+    c, tile_hw = x_padded.shape[3], tiles(grad.shape[2:])
+    count = n * math.prod(tile_hw)
+    grad_padding = tuple(2 - p for p in padding)
+    grad_images = POOL.take(np, padded_shape(grad.shape, x_hw), grad.dtype)
+    g = pad_channels_last(grad, grad_padding, grad_images)
+    dm = _output_grad_tiles(g, grad_padding, tile_hw, POOL.take(np, (16, count, o), grad.dtype))
+    v = POOL.take(np, (16, count, c), grad.dtype)
+    for _ in input_transform(x_padded, tile_hw, v):
+        pass
+    grad_w = POOL.empty(np, (o, c, 3, 3), grad.dtype)
+
+    def work(queue):
+        for block in queue:
+            grad_u = POOL.take(np, (16, block.stop - block.start, c), grad.dtype)
+            for k in range(16):
+                np.matmul(dm[k][:, block].T, v[k], out=grad_u[k])
+            kernel_gradient(grad_u, shared=False, out=grad_w[block])
+            POOL.give(grad_u)
+
+    run_products_on_slices(work, _channel_blocks(o), per_thread=1)
+    grad_x, buffers = None, [dm, v, grad_images]
+    if input_grad:  # the convolution of g with the flipped kernel of swapped channels, as in convolve
+        x_tile_hw = tiles(x_hw)
+        if x_tile_hw == tile_hw:  # dm and v are used up
+            v_grad, x_tiles = dm, v
+        else:
+            v_grad, x_tiles = (POOL.take(np, (16, n * math.prod(x_tile_hw), ch), grad.dtype) for ch in (o, c))
+            buffers += [v_grad, x_tiles]
+        for _ in input_transform(g, x_tile_hw, v_grad):
+            pass
+        _products_by_blocks(v_grad, weight, c, True, x_tiles)
+        grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype)
+        output_transform(x_tiles, x_tile_hw, grad_x)
+    for buffer in buffers:
+        POOL.give(buffer)
+    return grad_x, grad_w
 
 
-def for_positions(product, by_position: bool) -> None:
-    """product(k) for the 4 positions k of a row: here, or by_position drawn by our threads."""
-    if by_position:
-        run_products_on_slices(lambda queue: [product(k) for part in queue for k in range(part.start, part.stop)],
-                               POSITIONS, per_thread=1)
-    else:
-        for k in range(4):
-            product(k)
+def _products_by_blocks(v, weight, out_c: int, flip: bool, products) -> None:
+    """products[k] = v[k] @ U[k]^T for the 16 positions k, with U the transformed kernel (of the flipped kernel
+    with swapped channels if flip) made a block of output channels at a time by the thread that uses it."""
+    def work(queue):
+        for block in queue:
+            u = kernel_transform(weight[:, block] if flip else weight[block], shared=False)
+            kernels = flipped_kernels(u) if flip else u  # flipped: out channels are the weight's input channels
+            for k in range(16):
+                np.matmul(v[k], kernels[k].T, out=products[k][:, block])
+            POOL.give(u)
+
+    run_products_on_slices(work, _channel_blocks(out_c), per_thread=1)
+
+
+def _channel_blocks(channels: int) -> list:
+    """Slices of BLOCK_CHANNELS channels covering `channels`."""
+    return [slice(start, min(start + BLOCK_CHANNELS, channels)) for start in range(0, channels, BLOCK_CHANNELS)]
+
+
+def _by_blocks(chunks: list) -> bool:
+    """Whether a pass runs by blocks of channels: too few chunks of images to share out over our threads (which
+    then make every product, each on one BLAS thread)."""
+    return len(chunks) > 0 and thread_groups(chunks) == 1 and get_num_threads() > 1 and blas_threads.available()
+
+
+def _output_grad_tiles(g, grad_padding: tuple, tile_hw: tuple, out):
+    """output_grad_transform of the output gradient inside g, its channels-last copy padded by grad_padding (zeros
+    beyond an odd OH or OW), into out (16, m*th*tw, O)."""
+    (top, left), (th, tw) = grad_padding, tile_hw
+    return output_grad_transform(g[:, top:top + 2 * th, left:left + 2 * tw], out)
 
 
 def input_transform(padded, tile_hw: tuple, out) -> Iterator[int]:
     """V = B^T d B for every tile's 4x4 window d of padded images (m, 2th + 2, 2tw + 2, C), one row i of the 4x4
-    positions at a time: for i = 0..3, writes positions 4i..4i + 3 into out (4, m*th*tw, C), then yields i (the
-    caller uses them while they are in the cache). Each row is transformed along the windows' rows first, then
-    along their columns."""
+    positions at a time: for i = 0..3, writes positions 4i..4i + 3 into out (4 positions, (4, m*th*tw, C)) or
+    into out[4i:4i + 4] (all 16), then yields i (the caller can use them while they are in the cache). Each
+    row is transformed along the windows' rows first, then along their columns."""
     m, c = padded.shape[0], padded.shape[3]
     th, tw = tile_hw
     rows = [padded[:, i:i + 2 * th:2] for i in range(4)]  # (m, th, Wp, C): row i of every tile's window
     row = np.empty((m, th, padded.shape[2], c), dtype=padded.dtype)
-    per_position = out.reshape(4, m, th, tw, c)
+    per_position = out.reshape(-1, 4, m, th, tw, c)
     for i in range(4):
         combine(B_T[i:i + 1], rows, [row])
-        combine(B_T, [row[:, :, j:j + 2 * tw:2] for j in range(4)], per_position)
+        combine(B_T, [row[:, :, j:j + 2 * tw:2] for j in range(4)], per_position[i % len(per_position)])
         yield i
 
 
