@@ -151,20 +151,20 @@ def winograd_case(device, shape=(3, 128, 9, 7), out_channels=8, padding=1, bias=
                               fast_winograd, chunk_bytes)
 
 
-def shifted_case(device, shape=(3, 16, 9, 7), out_channels=8, kernel=(3, 3), bias=True, dtype=np.float32,
+def shifted_case(device, shape=(3, 16, 9, 7), out_channels=8, kernel=(3, 3), stride=1, bias=True, dtype=np.float32,
                  chunk_bytes=None):
-    """A stride-1 convolution whose output is as large as its input, with too few channels for Winograd: the
-    CPU's shifted products; chunk_bytes: so small a chunk that each image is one."""
+    """A stride-1 convolution whose output is as large as its input, or a 1x1 one of any stride, with too few
+    channels for Winograd: the CPU's shifted products; chunk_bytes: so small a chunk that each image is one."""
     padding = tuple((k - 1) // 2 for k in kernel)
     return _chunked_conv_case(device, shape, (out_channels, shape[1]) + kernel, padding, bias, dtype, fast_shifted,
-                              chunk_bytes)
+                              chunk_bytes, stride)
 
 
-def _chunked_conv_case(device, shape, weight_shape, padding, bias, dtype, module, chunk_bytes):
+def _chunked_conv_case(device, shape, weight_shape, padding, bias, dtype, module, chunk_bytes, stride=1):
     """A convolution, with `module`.CHUNK_BYTES set to chunk_bytes while it runs (when given)."""
     x, w = randn(*shape, dtype=dtype), randn(*weight_shape, seed=2, dtype=dtype)
     arrays = (x, w, randn(weight_shape[0], seed=3, dtype=dtype)) if bias else (x, w)
-    compute = forward_backward(lambda *t: F.conv2d(*t, padding=padding), *arrays, device=device)
+    compute = forward_backward(lambda *t: F.conv2d(*t, stride=stride, padding=padding), *arrays, device=device)
     if chunk_bytes is not None:
         def compute(compute=compute):
             saved, module.CHUNK_BYTES = module.CHUNK_BYTES, chunk_bytes
@@ -240,6 +240,8 @@ CASES = {  # reference op -> cases (functions of the device)
                      partial(winograd_case, shape=(2, 128, 6, 6), out_channels=136),  # by blocks of channels
                      shifted_case, partial(shifted_case, dtype=np.float64),
                      partial(shifted_case, kernel=(1, 1), bias=False), partial(shifted_case, kernel=(5, 3)),
+                     partial(shifted_case, kernel=(1, 1), stride=2), partial(shifted_case, kernel=(1, 1), stride=(3, 2),
+                                                                             dtype=np.float64),
                      partial(shifted_case, shape=(2, 24, 6, 5), kernel=(3, 5), dtype=np.float64),
                      partial(shifted_case, shape=(5, 16, 6, 6), chunk_bytes=1),
                      partial(shifted_case, shape=(12, 32, 16, 16), out_channels=16, bias=False),
@@ -296,10 +298,10 @@ def test_the_fast_paths_run_and_the_switch_turns_them_off():
 
 @pytest.mark.parametrize("channels, stride, kernel, padding, path", [
     (128, 1, 3, 1, "winograd"), (16, 1, 3, 1, "shifted"), (16, 1, 1, 0, "shifted"), (16, 1, 3, 0, "im2col"),
-    (128, 2, 3, 1, "im2col"), (8, 1, 3, 1, "im2col")])
+    (128, 2, 3, 1, "im2col"), (8, 1, 3, 1, "im2col"), (16, 2, 1, 0, "shifted"), (16, 2, 1, 1, "im2col")])
 def test_each_cpu_convolution_path_runs_where_it_applies(channels, stride, kernel, padding, path):
     """Winograd for 3x3 stride-1 with many channels; shifted products for stride-1 convolutions keeping the
-    image's size with fewer; im2col for the rest."""
+    image's size with fewer, and for 1x1 ones without padding; im2col for the rest."""
     x = tg.Tensor(randn(2, channels, 6, 6), requires_grad=True)
     out = F.conv2d(x, tg.Tensor(randn(4, channels, kernel, kernel)), stride=stride, padding=padding)
     assert type(out._ctx) is fast_cpu.Conv2dCPU

@@ -363,7 +363,8 @@ class Conv2dCPU(Conv2dFunction):
 
     Instead, 3x3 stride-1 convolutions with many channels (ResNet's from 128 on) run by Winograd's F(2x2, 3x3)
     (winograd.py): 2.25 times fewer multiplications; other stride-1 convolutions that keep the image's size,
-    by one product per kernel tap over the padded images (shifted.py): no columns to copy.
+    and 1x1 convolutions of any stride, by one product per kernel tap over the padded images (shifted.py): no
+    columns to copy.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -379,10 +380,11 @@ class Conv2dCPU(Conv2dFunction):
             self.x_padded = POOL.take(xp, winograd.padded_shape(x.shape, self.out_hw), x.dtype)
             out = winograd.convolve(x, weight, padding, self.out_hw, self.x_padded)
             return out if bias is None else _add_bias(out, bias)
-        self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
-        if self.shifted:
-            out = shifted.convolve(x, weight, padding, self.x_padded)
+        if self.shifted:  # padded as large as the output plus the kernel (1x1 strided: the subsampled input)
+            self.x_padded = POOL.take(xp, (n, self.out_hw[0] + kh - 1, self.out_hw[1] + kw - 1, c), x.dtype)
+            out = shifted.convolve(x, weight, padding, stride, self.x_padded)
             return out if bias is None else _add_bias(out, bias)
+        self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
         self.w = _grouped_kernel(weight, groups)  # (G, O/G, kh*kw*C/G), ordered as the columns
         out = POOL.empty(xp, (n, weight.shape[0]) + self.out_hw, x.dtype)
         rows = self.out_hw[0] * self.out_hw[1]
@@ -412,7 +414,8 @@ class Conv2dCPU(Conv2dFunction):
             return winograd.backward(self.x_padded, grad, self.weight, self.padding, self.x_shape[2:],
                                      need_x) + (grad_bias,)
         if self.shifted:
-            return shifted.backward(self.x_padded, grad, self.weight, self.padding, need_x) + (grad_bias,)
+            return shifted.backward(self.x_padded, grad, self.weight, self.padding, self.stride, self.x_shape[2:],
+                                    need_x) + (grad_bias,)
         by_correlation = need_x and self.stride == (1, 1) and min(full_padding) >= 0
         per_image = max(oh * ow * c, h * w * out_c * by_correlation) * kh * kw * grad.dtype.itemsize
         chunks = _chunks(n, oh * ow, _chunk_size(per_image, n, self.weight.nbytes))

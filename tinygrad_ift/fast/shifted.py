@@ -28,14 +28,17 @@ MIN_CHANNELS = 16  # with fewer channels the products are too thin to run near t
 
 
 def applies(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, groups: int, channels: int) -> bool:
-    """Stride 1, no dilation or groups, padding (k - 1) / 2 (output as large as the input), enough channels."""
-    return (stride == (1, 1) and dilation == (1, 1) and groups == 1 and channels >= MIN_CHANNELS
-            and all(2 * p == k - 1 for p, k in zip(padding, kernel)))
+    """No groups, enough channels, and either stride 1, no dilation and padding (k - 1) / 2 (output as large as
+    the input), or a 1x1 kernel without padding (any stride: the input is subsampled first)."""
+    same_size = stride == (1, 1) and dilation == (1, 1) and all(2 * p == k - 1 for p, k in zip(padding, kernel))
+    pointwise = kernel == (1, 1) and padding == (0, 0)
+    return groups == 1 and channels >= MIN_CHANNELS and (same_size or pointwise)
 
 
-def convolve(x, weight, padding: tuple, padded):
-    """The (N, O, H, W) convolution of x (N, C, H, W) with weight (O, C, kh, kw); x is padded into `padded`
-    ((N, Hp, Wp, C), kept for the backward)."""
+def convolve(x, weight, padding: tuple, stride: tuple, padded):
+    """The (N, O, OH, OW) convolution of x (N, C, H, W) with weight (O, C, kh, kw); x (subsampled by a 1x1
+    kernel's stride) is padded into `padded` ((N, Hp, Wp, C), kept for the backward)."""
+    x = x[:, :, ::stride[0], ::stride[1]]
     n, c, h, w = x.shape
     taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))  # (kh, kw, C, O): tap (i, j) holds W_ij^T
     out = POOL.empty(np, (n, weight.shape[0], h, w), x.dtype)
@@ -56,12 +59,15 @@ def convolve(x, weight, padding: tuple, padded):
     return out
 
 
-def backward(x_padded, grad, weight, padding: tuple, input_grad: bool = True) -> tuple:
-    """(grad_x, grad_w) of the convolution of x, padded into x_padded (N, Hp, Wp, C), given the output gradient
-    (N, O, H, W). Without input_grad, grad_x is None and not computed."""
+def backward(x_padded, grad, weight, padding: tuple, stride: tuple, x_hw: tuple, input_grad: bool = True) -> tuple:
+    """(grad_x, grad_w) of the convolution of x (N, C, *x_hw), padded into x_padded (N, Hp, Wp, C), given the
+    output gradient (N, O, OH, OW). Without input_grad, grad_x is None and not computed."""
     (n, o, h, w), c, (kh, kw) = grad.shape, x_padded.shape[3], weight.shape[2:]
     flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1))  # (kh, kw, O, C)
-    grad_x = POOL.empty(np, (n, c, h, w), grad.dtype) if input_grad else None
+    grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None
+    if input_grad and stride != (1, 1):  # a 1x1 kernel's input was subsampled: the skipped pixels get zeros
+        grad_x.fill(0)
+    picked = grad_x[:, :, ::stride[0], ::stride[1]] if input_grad else None
     chunks, hp, wp = _chunks(x_padded.shape, max(c, o), grad.dtype), *x_padded.shape[1:3]
     first = padding[0] * wp + padding[1]  # G's row of output pixel (0, 0)
     parts = [None] * len(chunks)  # each chunk's kernel gradient, (kh, kw, O, C), summed in chunk order below
@@ -80,7 +86,7 @@ def backward(x_padded, grad, weight, padding: tuple, input_grad: bool = True) ->
                     np.matmul(g[first:first + rows].T, x_rows[i * wp + j:][:rows], out=part[i, j])
             if input_grad:
                 _tap_products(g, flipped, wp, rows, total, scratch)
-                _from_rows(total, (m, hp, wp), grad_x[chunk])
+                _from_rows(total, (m, hp, wp), picked[chunk])
         for buffer in (grad_images, total, scratch):
             POOL.give(buffer)
 
