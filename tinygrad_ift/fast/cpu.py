@@ -578,7 +578,8 @@ class SGDCPU(SGD):
                         buf[s] = t
                     else:
                         buf[s] *= momentum
-                        t *= 1 - dampening
+                        if dampening:
+                            t *= 1 - dampening
                         buf[s] += t
                     np.multiply(buf[s], lr, out=t)
                 else:
