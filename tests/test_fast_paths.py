@@ -331,6 +331,26 @@ def test_replaces_rejects_a_class_that_is_not_a_subclass():
         fast.replaces(ops.ReLUFunction, "tpu")
 
 
+@pytest.mark.parametrize("threads", [3], indirect=True)
+@pytest.mark.parametrize("batch, channels, size, stride", [
+    (24, 128, 8, 1), (2, 128, 4, 1), (24, 16, 8, 1), (24, 16, 9, 2)])  # Winograd by chunks, by blocks; shifted; im2col
+def test_conv_gradients_are_the_same_on_every_run_whichever_thread_takes_a_chunk(batch, channels, size, stride,
+                                                                                   threads):
+    """The threads draw the chunks in no fixed order; the chunks' kernel-gradient shares are summed in chunk order."""
+    x, w = randn(batch, channels, size, size), randn(128, channels, 3, 3, seed=2)
+    g = randn(batch, 128, -(-size // stride), -(-size // stride), seed=3)
+
+    def gradients():
+        xt, wt = tg.Tensor(x, requires_grad=True), tg.Tensor(w, requires_grad=True)
+        F.conv2d(xt, wt, stride=stride, padding=1).backward(tg.Tensor(g))
+        return xt.grad.numpy(), wt.grad.numpy()
+
+    first = gradients()
+    for _ in range(4):
+        for array, again in zip(first, gradients()):
+            np.testing.assert_array_equal(array, again)
+
+
 @pytest.mark.parametrize("reference", [False, True])
 @pytest.mark.parametrize("stride, channels", [(1, 128), (1, 16), (2, 4)])  # on the CPU: Winograd; shifted; im2col
 def test_conv_backward_skips_the_input_gradient_nobody_wants(reference, stride, channels):
