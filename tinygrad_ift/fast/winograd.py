@@ -101,8 +101,7 @@ def convolve(x, weight, padding: tuple, out_hw: tuple, padded=None):
     if _by_blocks(chunks):
         scratch = POOL.take(np, padded_shape(x.shape, out_hw), x.dtype) if padded is None else padded
         v, products = (POOL.take(np, (16, n * per_image, ch), x.dtype) for ch in (c, out_c))
-        for _ in input_transform(pad_channels_last(x, padding, scratch), tile_hw, v):
-            pass
+        input_transform(pad_channels_last(x, padding, scratch), tile_hw, v)
         _products_by_blocks(v, weight, out_c, False, products)
         output_transform(products, tile_hw, out)
         for buffer in (v, products) if padded is not None else (v, products, scratch):
@@ -119,7 +118,7 @@ def convolve(x, weight, padding: tuple, out_hw: tuple, padded=None):
             m = chunk.stop - chunk.start
             images = pad_channels_last(x[chunk], padding, scratch[:m] if padded is None else padded[chunk])
             v, out_tiles = transformed[:, :m * per_image], products[:, :m * per_image]
-            for i in input_transform(images, tile_hw, v):  # each row of positions multiplied while in the cache
+            for i in input_transform_rows(images, tile_hw, v):  # each row of positions multiplied while in the cache
                 for k in range(4):
                     np.matmul(v[k], u[4 * i + k].T, out=out_tiles[4 * i + k])
             output_transform(out_tiles, tile_hw, out[chunk])
@@ -170,13 +169,13 @@ def backward(x_padded, grad, weight, padding: tuple, x_hw: tuple, input_grad: bo
             dm = _output_grad_tiles(g, grad_padding, tile_hw, grad_products[:, :count])
             part = grad_u_parts[chunk.start // step] = POOL.take(np, (16, o, c), grad.dtype)
             v = transformed[:, :count]
-            for i in input_transform(x_padded[chunk], tile_hw, v):
+            for i in input_transform_rows(x_padded[chunk], tile_hw, v):
                 for k in range(4):
                     np.matmul(dm[4 * i + k].T, v[k], out=part[4 * i + k])
             if not input_grad:
                 continue
             v_grad, x_tiles = grad_transformed[:4, :x_count], products[:, :x_count]  # dm is used up
-            for i in input_transform(g, x_tile_hw, v_grad):
+            for i in input_transform_rows(g, x_tile_hw, v_grad):
                 for k in range(4):
                     np.matmul(v_grad[k], flipped[4 * i + k].T, out=x_tiles[4 * i + k])
             output_transform(x_tiles, x_tile_hw, grad_x[chunk])
@@ -206,9 +205,7 @@ def _backward_by_blocks(x_padded, grad, weight, padding: tuple, x_hw: tuple, inp
     grad_images = POOL.take(np, padded_shape(grad.shape, x_hw), grad.dtype)
     g = pad_channels_last(grad, grad_padding, grad_images)
     dm = _output_grad_tiles(g, grad_padding, tile_hw, POOL.take(np, (16, count, o), grad.dtype))
-    v = POOL.take(np, (16, count, c), grad.dtype)
-    for _ in input_transform(x_padded, tile_hw, v):
-        pass
+    v = input_transform(x_padded, tile_hw, POOL.take(np, (16, count, c), grad.dtype))
     grad_w = POOL.empty(np, (o, c, 3, 3), grad.dtype)
 
     def work(queue):
@@ -228,8 +225,7 @@ def _backward_by_blocks(x_padded, grad, weight, padding: tuple, x_hw: tuple, inp
         else:
             v_grad, x_tiles = (POOL.take(np, (16, n * math.prod(x_tile_hw), ch), grad.dtype) for ch in (o, c))
             buffers += [v_grad, x_tiles]
-        for _ in input_transform(g, x_tile_hw, v_grad):
-            pass
+        input_transform(g, x_tile_hw, v_grad)
         _products_by_blocks(v_grad, weight, c, True, x_tiles)
         grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype)
         output_transform(x_tiles, x_tile_hw, grad_x)
@@ -270,11 +266,19 @@ def _output_grad_tiles(g, grad_padding: tuple, tile_hw: tuple, out):
     return output_grad_transform(g[:, top:top + 2 * th, left:left + 2 * tw], out)
 
 
-def input_transform(padded, tile_hw: tuple, out) -> Iterator[int]:
-    """V = B^T d B for every tile's 4x4 window d of padded images (m, 2th + 2, 2tw + 2, C), one row i of the 4x4
-    positions at a time: for i = 0..3, writes positions 4i..4i + 3 into out (4 positions, (4, m*th*tw, C)) or
-    into out[4i:4i + 4] (all 16), then yields i (the caller can use them while they are in the cache). Each
-    row is transformed along the windows' rows first, then along their columns."""
+def input_transform(padded, tile_hw: tuple, out):
+    """V = B^T d B for every tile's 4x4 window d of padded images (m, 2th + 2, 2tw + 2, C), into
+    out (16, m*th*tw, C); returns out."""
+    for _ in input_transform_rows(padded, tile_hw, out):
+        pass
+    return out
+
+
+def input_transform_rows(padded, tile_hw: tuple, out) -> Iterator[int]:
+    """input_transform one row i of the 4x4 positions at a time: for i = 0..3, writes positions 4i..4i + 3 into
+    out (4 positions, (4, m*th*tw, C)) or into out[4i:4i + 4] (all 16), then yields i (the caller can use them
+    while they are in the cache). Each row is transformed along the windows' rows first, then along their
+    columns."""
     m, c = padded.shape[0], padded.shape[3]
     th, tw = tile_hw
     rows = [padded[:, i:i + 2 * th:2] for i in range(4)]  # (m, th, Wp, C): row i of every tile's window
