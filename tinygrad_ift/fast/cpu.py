@@ -26,7 +26,7 @@ from . import replaces, shifted, winograd
 from .buffer_pool import MIN_RECYCLED_BYTES, POOL
 from .layout import pad_channels_last
 from .slices import (batch_slices, map_slices, per_position, run_on_slices, run_products_on_slices, shared_matmul,
-                     shared_step)
+                     shared_step, sum_in_order)
 
 COLUMN_CHUNK_BYTES = 8 * 2 ** 20  # conv: columns per chunk (chosen by benchmarks.bench_conv)
 
@@ -380,8 +380,8 @@ class Conv2dCPU(Conv2dFunction):
             self.x_padded = POOL.take(xp, winograd.padded_shape(x.shape, self.out_hw), x.dtype)
             out = winograd.convolve(x, weight, padding, self.out_hw, self.x_padded)
             return out if bias is None else _add_bias(out, bias)
-        if self.shifted:  # padded as large as the output plus the kernel (1x1 strided: the subsampled input)
-            self.x_padded = POOL.take(xp, (n, self.out_hw[0] + kh - 1, self.out_hw[1] + kw - 1, c), x.dtype)
+        if self.shifted:
+            self.x_padded = POOL.take(xp, shifted.padded_shape(x.shape, self.out_hw, self.kernel), x.dtype)
             out = shifted.convolve(x, weight, padding, stride, self.x_padded)
             return out if bias is None else _add_bias(out, bias)
         self.x_padded = POOL.take(xp, (n, h + 2 * padding[0], w + 2 * padding[1], c), x.dtype)
@@ -423,7 +423,7 @@ class Conv2dCPU(Conv2dFunction):
             transposed = _grouped_kernel(_transposed_kernel(self.weight, groups), groups)  # (G, C/G, kh*kw*O/G)
         grad_x = POOL.empty(xp, self.x_shape, grad.dtype) if need_x else None
         step = chunks[0].stop - chunks[0].start if chunks else 0
-        grad_w_parts = [None] * len(chunks) or [xp.zeros_like(self.w)]  # each chunk's share, summed in order
+        grad_w_parts = [None] * len(chunks) or [xp.zeros_like(self.w)]  # each chunk's share
 
         def work(queue):
             columns = POOL.take(xp, (step * oh * ow, groups, kh * kw * c // groups), grad.dtype)
@@ -448,10 +448,7 @@ class Conv2dCPU(Conv2dFunction):
                 POOL.give(scratch)
 
         run_products_on_slices(work, chunks)
-        grad_w, *others = grad_w_parts
-        for other in others:  # in chunk order: the same sum on every run
-            grad_w += other
-        grad_w = grad_w.reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
+        grad_w = sum_in_order(grad_w_parts).reshape(out_c, kh, kw, c // groups).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_bias
 
     def release(self) -> None:

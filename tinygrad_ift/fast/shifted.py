@@ -21,7 +21,7 @@ import numpy as np
 
 from .buffer_pool import POOL
 from .layout import pad_channels_last
-from .slices import run_products_on_slices, shared_step
+from .slices import run_products_on_slices, shared_step, sum_in_order
 
 CHUNK_BYTES = 2 * 2 ** 20  # padded input, output and one product's scratch per chunk of images
 MIN_CHANNELS = 16  # with fewer channels the products are too thin to run near the CPU's speed
@@ -33,6 +33,12 @@ def applies(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, group
     same_size = stride == (1, 1) and dilation == (1, 1) and all(2 * p == k - 1 for p, k in zip(padding, kernel))
     pointwise = kernel == (1, 1) and padding == (0, 0)
     return groups == 1 and channels >= MIN_CHANNELS and (same_size or pointwise)
+
+
+def padded_shape(x_shape: tuple, out_hw: tuple, kernel: tuple) -> tuple:
+    """The channels-last buffer (N, OH + kh - 1, OW + kw - 1, C) of the padded input (of the subsampled input for
+    a strided 1x1 kernel) that convolve fills and backward reads."""
+    return x_shape[0], out_hw[0] + kernel[0] - 1, out_hw[1] + kernel[1] - 1, x_shape[1]
 
 
 def convolve(x, weight, padding: tuple, stride: tuple, padded):
@@ -70,7 +76,9 @@ def backward(x_padded, grad, weight, padding: tuple, stride: tuple, x_hw: tuple,
     picked = grad_x[:, :, ::stride[0], ::stride[1]] if input_grad else None
     chunks, hp, wp = _chunks(x_padded.shape, max(c, o), grad.dtype), *x_padded.shape[1:3]
     first = padding[0] * wp + padding[1]  # G's row of output pixel (0, 0)
-    parts = [None] * len(chunks)  # each chunk's kernel gradient, (kh, kw, O, C), summed in chunk order below
+    if not chunks:  # an empty batch
+        return grad_x, np.zeros(weight.shape, grad.dtype)
+    parts = [None] * len(chunks)  # each chunk's kernel gradient, (kh, kw, O, C)
 
     def work(queue):
         step = chunks[0].stop - chunks[0].start
@@ -91,13 +99,9 @@ def backward(x_padded, grad, weight, padding: tuple, stride: tuple, x_hw: tuple,
             POOL.give(buffer)
 
     run_products_on_slices(work, chunks)
-    grad_taps, *others = parts or [np.zeros((kh, kw, o, c), grad.dtype)]
-    for other in others:  # in chunk order: the same sum on every run
-        grad_taps += other
-        POOL.give(other)
+    grad_taps = sum_in_order(parts)
     grad_w = np.ascontiguousarray(grad_taps.transpose(2, 3, 0, 1))
-    if parts:
-        POOL.give(grad_taps)
+    POOL.give(grad_taps)
     return grad_x, grad_w
 
 
@@ -114,22 +118,22 @@ def _tap_products(rows_in, taps, wp: int, rows: int, total, scratch) -> None:
                 total[:rows] += scratch[:rows]
 
 
-def _rows(padded_shape: tuple, out_hw: tuple) -> int:
+def _rows(images_shape: tuple, out_hw: tuple) -> int:
     """How many rows of a chunk of padded images (m, Hp, Wp, ...) laid as rows reach its last output pixel."""
-    m, hp, wp = padded_shape[:3]
+    m, hp, wp = images_shape[:3]
     return (m - 1) * hp * wp + (out_hw[0] - 1) * wp + out_hw[1]
 
 
-def _from_rows(total, padded_shape: tuple, out) -> None:
+def _from_rows(total, images_shape: tuple, out) -> None:
     """out (m, M, H, W) = the output pixels' rows of total, (m*Hp*Wp, M) laid like the padded images."""
-    m, hp, wp = padded_shape[:3]
+    m, hp, wp = images_shape[:3]
     out[...] = total[:m * hp * wp].reshape(m, hp, wp, -1)[:, :out.shape[2], :out.shape[3]].transpose(0, 3, 1, 2)
 
 
-def _chunks(padded_shape: tuple, channels: int, dtype) -> list:
+def _chunks(images_shape: tuple, channels: int, dtype) -> list:
     """Slices of the batch of about CHUNK_BYTES of padded images, output and scratch each, or smaller ones that
     share the work out over the threads (slices.shared_step)."""
-    n, hp, wp = padded_shape[:3]
+    n, hp, wp = images_shape[:3]
     per_image = 3 * hp * wp * channels * np.dtype(dtype).itemsize
     step = shared_step(n, max(1, min(n, CHUNK_BYTES // per_image)), hp * wp)
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]

@@ -126,8 +126,8 @@ def run_products_on_slices(work: Callable[[Any], None], slices: list[slice],
     takes the slices one at a time from one shared queue until it is empty, so a thread that the machine slows
     takes fewer and the others do not wait for it at the end (run_on_slices fixes every thread's share in
     advance); each product runs on one BLAS thread (see blas_threads.py). Which thread does a slice varies, so
-    work writes each slice's results in that slice's own place (sums over slices are then made in slice
-    order: the same on every run). Where the BLAS thread count cannot be set, or the slices are too few to
+    work writes each slice's results in that slice's own place (sums over slices then go through
+    sum_in_order: the same on every run). Where the BLAS thread count cannot be set, or the slices are too few to
     share out, work takes them all on this thread, the products on every BLAS thread."""
     if not slices:
         return
@@ -144,6 +144,17 @@ def run_products_on_slices(work: Callable[[Any], None], slices: list[slice],
             wait(others)
     for other in others:
         other.result()
+
+
+def sum_in_order(parts: list) -> Any:
+    """parts[0] with every later part added to it, in slice order, whichever thread made each one (so the same
+    sum on every run); the later parts go back to the buffer pool. For the per-slice results of
+    run_products_on_slices."""
+    total, *others = parts
+    for other in others:
+        total += other
+        POOL.give(other)
+    return total
 
 
 def shared_step(n: int, step: int, rows_per_image: int) -> int:

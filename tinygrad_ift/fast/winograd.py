@@ -29,7 +29,7 @@ import numpy as np
 from . import blas_threads
 from .buffer_pool import POOL
 from .layout import pad_channels_last
-from .slices import get_num_threads, run_products_on_slices, shared_matmul, shared_step, thread_groups
+from .slices import get_num_threads, run_products_on_slices, shared_matmul, shared_step, sum_in_order, thread_groups
 
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])  # input transform
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # kernel transform
@@ -152,7 +152,7 @@ def backward(x_padded, grad, weight, padding: tuple, x_hw: tuple, input_grad: bo
     flipped = flipped_kernels(u)
     grad_x = POOL.empty(np, (n, c) + tuple(x_hw), grad.dtype) if input_grad else None
     step = chunks[0].stop - chunks[0].start
-    grad_u_parts = [None] * len(chunks)  # each chunk's share of dU, summed in chunk order below
+    grad_u_parts = [None] * len(chunks)  # each chunk's share of dU
 
     def work(queue):
         per_image, x_per_image = tile_hw[0] * tile_hw[1], x_tile_hw[0] * x_tile_hw[1]
@@ -185,10 +185,7 @@ def backward(x_padded, grad, weight, padding: tuple, x_hw: tuple, input_grad: bo
 
     run_products_on_slices(work, chunks)
     POOL.give(u)
-    grad_u, *others = grad_u_parts
-    for other in others:  # in chunk order: the same sum on every run
-        grad_u += other
-        POOL.give(other)
+    grad_u = sum_in_order(grad_u_parts)
     grad_w = kernel_gradient(grad_u)
     POOL.give(grad_u)
     return grad_x, grad_w
