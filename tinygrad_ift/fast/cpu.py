@@ -435,7 +435,8 @@ class Conv2dCPU(Conv2dFunction):
                 m = chunk.stop - chunk.start
                 cols = im2col(self.x_padded[chunk], self.kernel, self.stride, self.dilation, groups, columns)
                 g = xp.ascontiguousarray(grad[chunk].transpose(1, 0, 2, 3)).reshape(groups, out_c // groups, -1)
-                grad_w_parts[chunk.start // step] = _matmul_per_group(g, cols.transpose(1, 0, 2))
+                part = grad_w_parts[chunk.start // step] = POOL.take(xp, self.w.shape, xp.result_type(g, cols))
+                _matmul_per_group(g, cols.transpose(1, 0, 2), out=part)
                 if by_correlation:
                     g_padded = pad_channels_last(grad[chunk], full_padding, grad_padded)
                     g_cols = im2col(g_padded, self.kernel, (1, 1), self.dilation, groups, grad_columns)

@@ -70,11 +70,13 @@ def _apply_kernel(kernel, cols, out_hw: tuple[int, int]):
                            *out_hw).transpose(1, 0, 2, 3)
 
 
-def _matmul_per_group(a, b):
-    """(G, p, q) @ (G, q, r) -> (G, p, r) as G plain 2-D products: each operand may be a strided or transposed
-    view, which BLAS reads in place (a stacked matmul would copy, or fall back to a slow loop)."""
+def _matmul_per_group(a, b, out=None):
+    """(G, p, q) @ (G, q, r) -> (G, p, r) as G plain 2-D products, into `out` if given: each operand may be a
+    strided or transposed view, which BLAS reads in place (a stacked matmul would copy, or fall back to a slow
+    loop)."""
     xp = get_array_module(a)
-    out = xp.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=xp.result_type(a, b))
+    if out is None:
+        out = xp.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=xp.result_type(a, b))
     for group in range(a.shape[0]):
         xp.matmul(a[group], b[group], out=out[group])
     return out
